@@ -1,0 +1,55 @@
+"""The `seval` command line. Errors a user can fix are printed as one line, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from seval import __version__
+from seval.errors import SevalError
+
+app = typer.Typer(
+    name="seval",
+    help="Automated, comprehensive safety evaluation of LLMs (S-Eval).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _register() -> None:
+    from seval.cli.data import data_app
+    from seval.cli.run import run
+    from seval.cli.runs import runs_app
+    from seval.cli.taxonomy import taxonomy
+
+    app.command("run")(run)
+    app.command("taxonomy")(taxonomy)
+    app.add_typer(data_app, name="data")
+    app.add_typer(runs_app, name="runs")
+
+
+@app.command("version")
+def version() -> None:
+    """Print seval's version."""
+    print(__version__)
+
+
+_register()
+
+
+def main() -> None:
+    try:
+        app()
+    except SevalError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        Console(stderr=True).print("interrupted: finished work is saved; re-run the same command to resume")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
