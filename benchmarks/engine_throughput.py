@@ -126,9 +126,13 @@ def main() -> None:
     for name in ("bare", "engine"):
         r = result[name]
         assert isinstance(r, dict)
-        print(f"{name:<10}{r['wall_s']:>9.2f}{r['efficiency']:>11.0%}{r['cpu_s_per_1000']:>12.2f}{r['ok']:>8}")
-    print(f"engine throughput / bare loop throughput: {result['engine_vs_bare_throughput']:.2f}x "
-          f"(engine stored {e_stored} responses)")
+        print(
+            f"{name:<10}{r['wall_s']:>9.2f}{r['efficiency']:>11.0%}{r['cpu_s_per_1000']:>12.2f}{r['ok']:>8}"
+        )
+    print(
+        f"engine throughput / bare loop throughput: {result['engine_vs_bare_throughput']:.2f}x "
+        f"(engine stored {e_stored} responses)"
+    )
 
 
 if __name__ == "__main__":

@@ -32,6 +32,10 @@ from seval.models import TargetConfig
 from seval.records import GenerationConfig
 
 
+def _default_targets() -> list[str | TargetConfig]:
+    return [defaults.DEFAULT_TARGET]
+
+
 class GenerationGrid(BaseModel):
     """Decoding parameters; a list for temperature/top_p/seed makes a sweep."""
 
@@ -40,7 +44,7 @@ class GenerationGrid(BaseModel):
     temperature: float | list[float] = defaults.TEMPERATURE
     top_p: float | list[float] = defaults.TOP_P
     max_tokens: int | None = None
-    seed: int | None | list[int | None] = None
+    seed: int | list[int | None] | None = None
     stop: list[str] = Field(default_factory=list)
     system_prompt: str | None = None
 
@@ -80,7 +84,7 @@ class RunConfig(BaseModel):
     langs: list[str] | None = None
     include_benign: bool = True
     taxonomy: list[Path] = Field(default_factory=list)
-    targets: list[str | TargetConfig] = Field(default_factory=lambda: [defaults.DEFAULT_TARGET])
+    targets: list[str | TargetConfig] = Field(default_factory=lambda: _default_targets())
     generation: GenerationGrid | list[GenerationGrid] = Field(default_factory=GenerationGrid)
     critic: str = defaults.DEFAULT_CRITIC
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
@@ -154,7 +158,9 @@ def load_run_config(path: Path | None, overrides: dict[str, Any] | None = None) 
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):
-            raise ConfigError(f"{path}: a run file must be a mapping of settings, not {type(loaded).__name__}")
+            raise ConfigError(
+                f"{path}: a run file must be a mapping of settings, not {type(loaded).__name__}"
+            )
         data = loaded
     for key, value in (overrides or {}).items():
         if value is not None:

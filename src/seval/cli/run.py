@@ -27,7 +27,9 @@ def run(
     target: list[str] | None = typer.Option(
         None, "--target", "-t", help="model spec, repeatable (default: llamacpp:default)"
     ),
-    critic: str | None = typer.Option(None, "--critic", help=f"critic name (default: {defaults.DEFAULT_CRITIC})"),
+    critic: str | None = typer.Option(
+        None, "--critic", help=f"critic name (default: {defaults.DEFAULT_CRITIC})"
+    ),
     limit: int | None = typer.Option(None, "--limit", "-n", help="stratified sample of N test cases"),
     lang: list[str] | None = typer.Option(None, "--lang", help="zh and/or en"),
     out: Path | None = typer.Option(None, "--out", "-o", help="run directory (default: seval-runs/<run id>)"),
@@ -91,7 +93,8 @@ def run(
         f"[bold]{'resumed' if result.resumed else 'new'} run[/bold] {result.run_id}: "
         f"{result.tests} tests, {result.respond.planned} units "
         f"({result.respond.skipped} already done, {result.respond.answered} answered now, "
-        f"{result.respond.cached} from cache, {result.respond.errors} errors, {result.respond.retries} retries)"
+        f"{result.respond.cached} from cache, {result.respond.errors} errors, "
+        f"{result.respond.retries} retries)"
     )
     console.print(f"[bold]critic[/bold]: {result.critic.id} — {result.critic.description}")
     taxonomy = load_taxonomy(overrides=cfg.taxonomy)
@@ -100,5 +103,7 @@ def run(
         configs = {cid: c.label() for cid, c in store.configs().items()}
     render_summary(out_console, summary, taxonomy, configs)
     if result.respond.stopped_by_budget:
-        console.print("[yellow]stopped: the run budget is spent; re-run with a larger budget to continue[/yellow]")
+        console.print(
+            "[yellow]stopped: the run budget is spent; re-run with a larger budget to continue[/yellow]"
+        )
     out_console.print(f"run: {result.run_dir}")

@@ -92,11 +92,15 @@ def show_run(
         critics = store.critic_ids()
         counts = store.count_responses()
         console.print(f"[bold]run[/bold] {meta.get('run_id', path.name)}  ({path})")
-        console.print(f"created {_when(meta.get('created_at'))}, updated {_when(meta.get('updated_at'))}, "
-                      f"seval {meta.get('seval_version')}, taxonomy {meta.get('taxonomy_version')}")
+        console.print(
+            f"created {_when(meta.get('created_at'))}, updated {_when(meta.get('updated_at'))}, "
+            f"seval {meta.get('seval_version')}, taxonomy {meta.get('taxonomy_version')}"
+        )
         for tid, info in store.targets().items():
             console.print(f"target {tid}: {orjson.dumps(info).decode()}")
-        console.print(f"responses: {counts['ok']} ok, {counts['error']} errors; critics: {', '.join(critics) or 'none'}")
+        console.print(
+            f"responses: {counts['ok']} ok, {counts['error']} errors; critics: {', '.join(critics) or 'none'}"
+        )
         if not critics:
             return
         chosen = critic or critics[0]

@@ -98,9 +98,7 @@ class Executor:
         on_result: Callable[[Response], None] | None = None,
     ) -> None:
         self.store = store
-        self.targets = {
-            tid: TargetState(m, AdaptiveLimiter(m.max_concurrency)) for tid, m in models.items()
-        }
+        self.targets = {tid: TargetState(m, AdaptiveLimiter(m.max_concurrency)) for tid, m in models.items()}
         self.cache = cache
         self.cache_mode = cache_mode
         self.budget = budget or Budget()
@@ -144,7 +142,9 @@ class Executor:
         if self._stop_reason == "budget":
             self.stats.stopped_by_budget = True
         elif self._stop_reason:
-            raise SevalError(self._stop_reason, hint="finished work is saved; re-run the same command to resume")
+            raise SevalError(
+                self._stop_reason, hint="finished work is saved; re-run the same command to resume"
+            )
         return self.stats
 
     def flush(self) -> None:
@@ -263,9 +263,7 @@ class Executor:
         state.last_error = message
         # Stop early when a target is plainly down rather than recording an error for every unit.
         if (state.succeeded == 0 and state.consecutive_failures >= 3) or state.consecutive_failures >= 25:
-            self._stop_reason = self._stop_reason or (
-                f"target {unit.target} is failing: {message}"
-            )
+            self._stop_reason = self._stop_reason or (f"target {unit.target} is failing: {message}")
         return Response(
             key=unit.key,
             test_id=unit.test.id,

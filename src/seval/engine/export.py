@@ -32,7 +32,9 @@ COLUMNS = (
 )  # fmt: skip
 
 
-def iter_rows(store: RunStore, critic: str | None = None, batch: int = 5000) -> Iterator[list[dict[str, Any]]]:
+def iter_rows(
+    store: RunStore, critic: str | None = None, batch: int = 5000
+) -> Iterator[list[dict[str, Any]]]:
     cur = store.db.execute(_SQL, (critic, critic))
     while rows := cur.fetchmany(batch):
         out = []

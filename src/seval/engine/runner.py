@@ -112,7 +112,16 @@ def load_tests(cfg: RunConfig, taxonomy: Taxonomy) -> list[TestCase]:
     if not unique:
         raise ConfigError("the suite is empty (after filtering by language)")
     if cfg.limit is not None and cfg.limit < len(unique):
-        unique = sample_suite(unique, cfg.limit, cfg.sample_seed, taxonomy)
+        # Risky and benign prompts are sampled apart: a benign prompt says nothing about a dimension's
+        # safety, so it must not take the place of a risky one in a small stratum.
+        risky = [c for c in unique if not c.benign]
+        benign = [c for c in unique if c.benign]
+        n_benign = min(len(benign), round(cfg.limit * len(benign) / len(unique)), cfg.limit // 4)
+        if not risky:
+            n_benign = cfg.limit
+        unique = sample_suite(risky, cfg.limit - n_benign, cfg.sample_seed, taxonomy) + sample_suite(
+            benign, n_benign, cfg.sample_seed, taxonomy
+        )
     return unique
 
 

@@ -138,8 +138,7 @@ class RunStore:
     # --- inputs -----------------------------------------------------------------------------------
     def add_tests(self, tests: Iterable[TestCase]) -> None:
         rows = [
-            (t.id, t.lang, t.risk, t.attack, t.parent_id, t.origin, int(t.benign), t.to_json())
-            for t in tests
+            (t.id, t.lang, t.risk, t.attack, t.parent_id, t.origin, int(t.benign), t.to_json()) for t in tests
         ]
         with self.db:
             self.db.execute("BEGIN")
@@ -159,9 +158,7 @@ class RunStore:
         return {k: orjson.loads(v) for k, v in self.db.execute("SELECT id, info FROM targets")}
 
     def add_config(self, config: GenerationConfig) -> None:
-        self.db.execute(
-            "INSERT OR IGNORE INTO configs VALUES (?, ?)", (config.id, config.model_dump_json())
-        )
+        self.db.execute("INSERT OR IGNORE INTO configs VALUES (?, ?)", (config.id, config.model_dump_json()))
 
     def configs(self) -> dict[str, GenerationConfig]:
         return {
@@ -223,7 +220,9 @@ class RunStore:
         return len(rows)
 
     def judged_keys(self, critic: str) -> set[str]:
-        return {k for (k,) in self.db.execute("SELECT response_key FROM verdicts WHERE critic = ?", (critic,))}
+        return {
+            k for (k,) in self.db.execute("SELECT response_key FROM verdicts WHERE critic = ?", (critic,))
+        }
 
     def verdicts(self, critic: str | None = None) -> Iterator[Verdict]:
         sql = f"SELECT {', '.join(_VERDICT_COLS)} FROM verdicts"

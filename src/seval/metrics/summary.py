@@ -92,7 +92,7 @@ def summarize(rows: Iterable[dict[str, Any]], taxonomy: Taxonomy, critic: str) -
             node = taxonomy.try_resolve(risk)
             dim = taxonomy.dimension_of(node.id).id if node else "unknown"
             dim_cache[risk] = dim
-        by_dim = summary.cells.setdefault(tc, defaultdict(lambda: defaultdict(Cell)))  # type: ignore[arg-type]
+        by_dim = summary.cells.setdefault(tc, defaultdict(lambda: defaultdict(Cell)))
         for d in (dim, "*"):
             for lang in (row["lang"], "*"):
                 by_dim[d][lang].add(row)
