@@ -68,10 +68,10 @@ def split_reasoning(text: str, reasoning: str | None = None) -> tuple[str, str |
     if m:
         inline = m.group(1).strip()
         reasoning = f"{reasoning}\n{inline}".strip() if reasoning else inline
-        return text[m.end():], reasoning or None
+        return text[m.end() :], reasoning or None
     stripped = text.lstrip()
     if stripped.startswith("<think>") and "</think>" not in stripped:
-        inline = stripped[len("<think>"):].strip()
+        inline = stripped[len("<think>") :].strip()
         return "", (f"{reasoning}\n{inline}".strip() if reasoning else inline) or None
     return text, reasoning
 

@@ -226,7 +226,7 @@ def _silence_llama_log(llama_cpp: Any) -> None:
     if _LOG_CALLBACK is not None or os.environ.get("SEVAL_LLAMA_LOG"):
         return
 
-    @llama_cpp.llama_log_callback  # type: ignore[misc]
+    @llama_cpp.llama_log_callback
     def _quiet(level: int, text: bytes, user_data: Any) -> None:
         return None
 
