@@ -65,7 +65,10 @@ def list_runs(
         print(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
         return
     table = Table(title=f"runs in {runs_dir}")
-    for col in ("run", "updated", "targets", "tests", "responses", "errors", "critics"):
+    table.add_column("run", no_wrap=True)
+    table.add_column("updated", no_wrap=True)
+    table.add_column("targets", overflow="fold")
+    for col in ("tests", "responses", "errors", "critics"):
         table.add_column(col)
     for r in rows:
         table.add_row(

@@ -52,14 +52,20 @@ def _describe_validation(err: ValidationError) -> str:
     return f"field '{field}': {first.get('msg', 'invalid value')}"
 
 
-def parse_case_line(line: bytes, where: str) -> TestCase:
-    """Parse one suite line; `where` is `file:line`, used as the prefix of every error."""
+def parse_json_object(line: bytes | str, where: str) -> dict[str, Any]:
+    """One JSONL line as an object; `where` is `file:line`, the prefix of every error."""
     try:
         obj: Any = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
         raise DataError(f"{where}: invalid JSON ({exc})") from None
     if not isinstance(obj, dict):
         raise DataError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+    return obj
+
+
+def parse_case_line(line: bytes, where: str) -> TestCase:
+    """Parse one suite line; `where` is `file:line`, used as the prefix of every error."""
+    obj = parse_json_object(line, where)
     try:
         return TestCase.model_validate(obj)
     except ValidationError as exc:

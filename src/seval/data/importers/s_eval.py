@@ -45,6 +45,7 @@ from seval.data.importers._common import (
     load_default_taxonomy,
     unknown_labels_error,
 )
+from seval.data.suite_io import parse_json_object
 from seval.errors import DataError
 from seval.records import TestCase
 
@@ -186,12 +187,7 @@ def _parse_source(src: _Source, resolver: RiskResolver, default_lang: str | None
     unknown: dict[str, int] = {}
     for lineno, line in _lines(src.data):
         where = f"{src.where}:{lineno}"
-        try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            raise DataError(f"{where}: invalid JSON ({exc})") from None
-        if not isinstance(obj, dict):
-            raise DataError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+        obj = parse_json_object(line, where)
         traceid = _str_field(obj, "traceid", where)
         risk_type = _str_field(obj, "risk_type", where)
         prompt = _str_field(obj, "prompt", where)

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from seval.data.importers._common import (
     RiskResolver,
     TaxonomyLike,
@@ -32,6 +30,7 @@ from seval.data.importers._common import (
     normalize_lang,
     unknown_labels_error,
 )
+from seval.data.suite_io import parse_json_object
 from seval.errors import ConfigError, DataError, UnknownNameError
 from seval.records import TestCase
 
@@ -91,12 +90,7 @@ def _read_jsonl(path: Path, data: bytes) -> _Table:
         if not line:
             continue
         where = f"{path}:{lineno}"
-        try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            raise DataError(f"{where}: invalid JSON ({exc})") from None
-        if not isinstance(obj, dict):
-            raise DataError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+        obj = parse_json_object(line, where)
         for k in obj:
             if k not in columns:
                 columns[k] = None
