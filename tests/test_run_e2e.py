@@ -231,3 +231,35 @@ def test_user_errors_are_one_clear_line(
     error_lines = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(error_lines) == 1, err
     assert err.strip().endswith(err.strip().split("error:", 1)[1].strip())
+
+
+def test_shards_run_apart_and_merge_into_the_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with MockOpenAIServer() as srv:
+        run_file = write_run_file(tmp_path / "run.yaml", srv.base_url, limit=30)
+        for i in range(3):
+            code, _, err = run_cli(
+                monkeypatch,
+                capsys,
+                "run",
+                "-c",
+                str(run_file),
+                "--shard",
+                f"{i}/3",
+                "--out",
+                str(tmp_path / f"s{i}"),
+            )
+            assert code == 0, err
+        assert srv.total_requests == 30
+    code, _, err = run_cli(
+        monkeypatch, capsys, "runs", "merge", str(tmp_path / "s0"), str(tmp_path / "s1"), str(tmp_path / "s2")
+    )
+    assert code == 0, err
+    with RunStore.open_dir(tmp_path / "s0") as store:
+        assert store.count_responses() == {"ok": 30, "error": 0}
+        assert len({r.test_id for r in store.responses()}) == 30
+        critic = store.critic_ids()[0]
+        assert len(store.judged_keys(critic)) == 30
+    code, out, _ = run_cli(monkeypatch, capsys, "runs", "list", "--dir", str(tmp_path))
+    assert code == 0 and "s0" in out and "s2" in out

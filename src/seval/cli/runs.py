@@ -133,3 +133,20 @@ def export(
     with RunStore.open_dir(path) as store:
         n = export_run(store, out, critic=critic)
     Console(stderr=True).print(f"wrote {n} rows to {out}")
+
+
+@runs_app.command("merge")
+def merge(
+    dest: str = typer.Argument(..., help="run id or directory to merge into"),
+    sources: list[str] = typer.Argument(..., help="runs (e.g. shards written with --shard i/n) to fold in"),
+    runs_dir: Path | None = typer.Option(None, "--dir"),
+) -> None:
+    """Fold shard runs into one run: each unit of work is kept once, answers win over errors."""
+    target = _resolve_run(dest, runs_dir)
+    with RunStore.open_dir(target) as store:
+        for src in sources:
+            store.merge_from(_resolve_run(src, runs_dir) / RunStore.FILENAME)
+        counts = store.count_responses()
+    Console(stderr=True).print(
+        f"merged {len(sources)} run(s) into {target}: {counts['ok']} answers, {counts['error']} errors"
+    )
