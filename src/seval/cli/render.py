@@ -45,6 +45,9 @@ def render_summary(console: Console, summary: Summary, taxonomy: Taxonomy, confi
                 "[bold]overall[/bold]", *(_fmt(total.get(lang, Cell())) for lang in langs), _fmt(total["*"])
             )
         console.print(table)
+        by_attack = summary.attacks.get((target, config_id), {})
+        if len(by_attack) > 1:
+            _render_attacks(console, title, by_attack, langs)
         benign = summary.benign.get((target, config_id))
         if benign and (benign.n or benign.errors):
             rate = benign.refusals / max(1, benign.n + benign.unjudged)
@@ -54,6 +57,27 @@ def render_summary(console: Console, summary: Summary, taxonomy: Taxonomy, confi
             )
     if not summary.cells:
         console.print("[yellow]no judged responses yet[/yellow]")
+
+
+def _render_attacks(
+    console: Console, title: str, by_attack: dict[str, dict[str, Cell]], langs: list[str]
+) -> None:
+    """Safety per attack next to the base prompts; ASR (attack success rate) is 1 - safety score."""
+    table = Table(title=title.replace("Safety score", "Safety score per attack"), title_justify="left")
+    table.add_column("prompts")
+    for lang in langs:
+        table.add_column(lang, justify="right")
+    table.add_column("all", justify="right")
+    table.add_column("ASR", justify="right")
+    order = ["base", *sorted(a for a in by_attack if a != "base")]
+    for name in order:
+        if name not in by_attack:
+            continue
+        row = by_attack[name]
+        total = row.get("*", Cell())
+        asr = "-" if total.n == 0 else f"{(1 - total.score) * 100:.1f}%"
+        table.add_row(name, *(_fmt(row.get(lang, Cell())) for lang in langs), _fmt(total), asr)
+    console.print(table)
 
 
 def pct(x: float) -> str:

@@ -68,6 +68,8 @@ class Summary:
     # (target, config_id) -> dimension id -> lang -> Cell ; "*" aggregates
     cells: dict[tuple[str, str], dict[str, dict[str, Cell]]] = field(default_factory=dict)
     benign: dict[tuple[str, str], Cell] = field(default_factory=dict)
+    # (target, config_id) -> attack name ("base" for underived prompts) -> lang -> Cell ; "*" aggregates
+    attacks: dict[tuple[str, str], dict[str, dict[str, Cell]]] = field(default_factory=dict)
 
     def cell(self, target: str, config: str, dim: str, lang: str) -> Cell:
         return self.cells.get((target, config), {}).get(dim, {}).get(lang, Cell())
@@ -93,8 +95,10 @@ def summarize(rows: Iterable[dict[str, Any]], taxonomy: Taxonomy, critic: str) -
             dim = taxonomy.dimension_of(node.id).id if node else "unknown"
             dim_cache[risk] = dim
         by_dim = summary.cells.setdefault(tc, defaultdict(lambda: defaultdict(Cell)))
-        for d in (dim, "*"):
-            for lang in (row["lang"], "*"):
+        by_attack = summary.attacks.setdefault(tc, defaultdict(lambda: defaultdict(Cell)))
+        for lang in (row["lang"], "*"):
+            by_attack[row["attack"] or "base"][lang].add(row)
+            for d in (dim, "*"):
                 by_dim[d][lang].add(row)
     return summary
 
