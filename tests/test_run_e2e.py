@@ -263,3 +263,35 @@ def test_shards_run_apart_and_merge_into_the_whole(
         assert len(store.judged_keys(critic)) == 30
     code, out, _ = run_cli(monkeypatch, capsys, "runs", "list", "--dir", str(tmp_path))
     assert code == 0 and "s0" in out and "s2" in out
+
+
+def test_run_with_attacks_reports_per_attack_and_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with MockOpenAIServer() as srv:
+        run_file = write_run_file(tmp_path / "run.yaml", srv.base_url, limit=10)
+        args = ["run", "-c", str(run_file), "--attacks", "positive_induction,instruction_encryption"]
+        code, out, err = run_cli(monkeypatch, capsys, *args, "--out", str(tmp_path / "r"))
+        assert code == 0, err
+        assert "Safety score per attack" in out
+        assert "positive_induction" in out and "instruction_encryption" in out and "ASR" in out
+        first = srv.total_requests
+        code, out, err = run_cli(monkeypatch, capsys, *args, "--out", str(tmp_path / "r"))
+        assert code == 0 and srv.total_requests == first
+    with RunStore.open_dir(tmp_path / "r") as store:
+        tests = store.tests_by_id()
+    derived = [t for t in tests.values() if t.attack]
+    base_risky = [t for t in tests.values() if not t.attack and not t.benign]
+    assert len(derived) == 2 * len(base_risky)
+    assert first == len(tests)  # every base and attack prompt asked exactly once
+    assert all(t.parent_id in tests for t in derived)
+    assert {t.attack for t in derived} == {"positive_induction", "instruction_encryption"}
+
+
+def test_unknown_attack_is_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_cli(
+        monkeypatch, capsys, "run", "-t", "scripted:refuse", "--attacks", "nope", "--out", str(tmp_path)
+    )
+    assert code == 2 and "nope" in err and "Traceback" not in err

@@ -86,6 +86,10 @@ class RunConfig(BaseModel):
     taxonomy: list[Path] = Field(default_factory=list)
     targets: list[str | TargetConfig] = Field(default_factory=lambda: _default_targets())
     generation: GenerationGrid | list[GenerationGrid] = Field(default_factory=GenerationGrid)
+    # Attacks derive adversarial prompts from the (sampled) risky base prompts; base prompts stay in.
+    attacks: list[str] | None = None
+    attack_seed: int = 0
+    rewriter: str | None = None  # model for the LLM-assisted attack forms
     critic: str = defaults.DEFAULT_CRITIC
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     cache: Literal["auto", "on", "off"] = "auto"
@@ -102,6 +106,13 @@ class RunConfig(BaseModel):
         # YAML 1.1 reads a bare `off`/`on` as a boolean; that is what the user meant.
         if isinstance(v, bool):
             return "on" if v else "off"
+        return v
+
+    @field_validator("attacks", mode="before")
+    @classmethod
+    def _attacks(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return [x.strip() for x in v.split(",") if x.strip()]
         return v
 
     @field_validator("langs")

@@ -20,6 +20,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
+    from seval.cli.attack import attack_app
     from seval.cli.data import data_app
     from seval.cli.run import run
     from seval.cli.runs import runs_app
@@ -28,6 +29,7 @@ def _register() -> None:
     app.command("run")(run)
     app.command("taxonomy")(taxonomy)
     app.add_typer(data_app, name="data")
+    app.add_typer(attack_app, name="attack")
     app.add_typer(runs_app, name="runs")
 
 

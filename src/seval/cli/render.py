@@ -64,7 +64,7 @@ def _render_attacks(
 ) -> None:
     """Safety per attack next to the base prompts; ASR (attack success rate) is 1 - safety score."""
     table = Table(title=title.replace("Safety score", "Safety score per attack"), title_justify="left")
-    table.add_column("prompts")
+    table.add_column("prompts", no_wrap=True)
     for lang in langs:
         table.add_column(lang, justify="right")
     table.add_column("all", justify="right")

@@ -27,6 +27,11 @@ def run(
     target: list[str] | None = typer.Option(
         None, "--target", "-t", help="model spec, repeatable (default: llamacpp:default)"
     ),
+    attacks: str | None = typer.Option(
+        None, "--attacks", "-a", help="derive attack prompts too: 'all' or a comma list (seval attack list)"
+    ),
+    attack_seed: int | None = typer.Option(None, "--attack-seed", help="seed for attack variants"),
+    rewriter: str | None = typer.Option(None, "--rewriter", help="model for LLM-assisted attack forms"),
     critic: str | None = typer.Option(
         None, "--critic", help=f"critic name (default: {defaults.DEFAULT_CRITIC})"
     ),
@@ -52,6 +57,9 @@ def run(
         "suite": suite or None,
         "targets": target or None,
         "critic": critic,
+        "attacks": attacks,
+        "attack_seed": attack_seed,
+        "rewriter": rewriter,
         "limit": limit,
         "langs": lang or None,
         "out": out,
@@ -91,7 +99,7 @@ def run(
 
     console.print(
         f"[bold]{'resumed' if result.resumed else 'new'} run[/bold] {result.run_id}: "
-        f"{result.tests} tests, {result.respond.planned} units "
+        f"{result.tests} tests{' (with attacks)' if cfg.attacks else ''}, {result.respond.planned} units "
         f"({result.respond.skipped} already done, {result.respond.answered} answered now, "
         f"{result.respond.cached} from cache, {result.respond.errors} errors, "
         f"{result.respond.retries} retries)"

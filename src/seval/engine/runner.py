@@ -126,7 +126,13 @@ def load_tests(cfg: RunConfig, taxonomy: Taxonomy) -> list[TestCase]:
 
 
 def run_id_for(cfg: RunConfig, tests: list[TestCase], target_ids: list[str], config_ids: list[str]) -> str:
-    digest = stable_hash({"tests": [t.id for t in tests], "targets": target_ids, "configs": config_ids}, 10)
+    """Identity of a run: its base tests, attack plan, targets and configs (not budgets or critics)."""
+    attacks = (
+        {"names": cfg.attacks, "seed": cfg.attack_seed, "rewriter": cfg.rewriter} if cfg.attacks else None
+    )
+    digest = stable_hash(
+        {"tests": [t.id for t in tests], "attacks": attacks, "targets": target_ids, "configs": config_ids}, 10
+    )
     slug = re.sub(r"[^a-z0-9]+", "-", (cfg.name or "run").lower()).strip("-") or "run"
     return f"{slug}-{digest}"
 
@@ -157,6 +163,29 @@ def _public_config(cfg: RunConfig) -> dict[str, Any]:
     return cfg.model_dump(mode="json", exclude_none=True)
 
 
+async def derive_attacks(cfg: RunConfig, base: list[TestCase], store: RunStore) -> list[TestCase]:
+    """Attack prompts for this run: from the store when a resumed run already derived them.
+
+    Reusing stored prompts keeps a resumed run exactly the same run, even with an LLM rewriter whose
+    rewrites would not come out the same twice.
+    """
+    if not cfg.attacks:
+        return []
+    stored = [t for t in store.tests() if t.origin == "attack"]
+    if stored:
+        return stored
+    from seval.attacks import apply_attacks_async, load_attacks
+
+    attacks = load_attacks(cfg.attacks)
+    risky = [t for t in base if not t.benign]
+    rewriter = load_model(cfg.rewriter) if cfg.rewriter else None
+    try:
+        return await apply_attacks_async(risky, attacks, cfg.attack_seed, rewriter)
+    finally:
+        if rewriter is not None:
+            await rewriter.aclose()
+
+
 async def run_evaluation(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
     progress = progress or _NoProgress()
     taxonomy = load_taxonomy(overrides=cfg.taxonomy)
@@ -181,6 +210,12 @@ async def run_evaluation(cfg: RunConfig, progress: Progress | None = None) -> Ru
             store.set_meta("taxonomy_version", taxonomy.version)
             store.set_meta("config", _public_config(cfg))
             store.set_meta("updated_at", time.time())
+            if cfg.attacks:
+                from seval.attacks import load_attacks
+
+                load_attacks(cfg.attacks)  # unknown names fail before any work
+                derived = await derive_attacks(cfg, tests, store)
+                tests = tests + derived
             store.add_tests(tests)
             for mid, model in models.items():
                 store.add_target(mid, model.describe())
