@@ -1,6 +1,6 @@
 """Deterministic attack derivation speed: all 10 attacks over the 20,000 full S-Eval base prompts.
 
-    .venv/bin/python benchmarks/attack_derivation.py [--data /work/shared/data/s-eval] [--repeat 3]
+    .venv/bin/python benchmarks/attack_derivation.py [--data ../shared/data/s-eval] [--repeat 3]
 
 Without the S-Eval full base files, the built-in seed suite is repeated (with distinct ids) to the same
 size. In the same run we time a baseline that does the least a derivation can do, one f-string per
@@ -11,6 +11,7 @@ multiple of the baseline's time. Each figure is the best of `--repeat` runs.
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import time
 from pathlib import Path
@@ -57,7 +58,15 @@ def best_of(repeat: int, fn: object) -> tuple[float, int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, default=Path("/work/shared/data/s-eval"))
+    ap.add_argument(
+        "--data",
+        type=Path,
+        # The shared data folder beside the checkout, as in the tests; override with --data.
+        default=Path(
+            os.environ.get("SEVAL_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+        )
+        / "s-eval",
+    )
     ap.add_argument("--size", type=int, default=20_000, help="base prompts when the S-Eval files are absent")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
