@@ -11,8 +11,8 @@ multiple of the baseline's time. Each figure is the best of `--repeat` runs.
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import time
 from pathlib import Path
 
