@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
 from seval.attacks import apply_attacks, load_attacks
 from seval.records import TestCase
+from seval.testing import shared_data_dir
 
 FULL = ("S-Eval_base_risk_zh_full.jsonl.zip", "S-Eval_base_risk_en_full.jsonl.zip")
 
@@ -62,10 +62,7 @@ def main() -> None:
         "--data",
         type=Path,
         # The shared data folder beside the checkout, as in the tests; override with --data.
-        default=Path(
-            os.environ.get("SEVAL_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
-        )
-        / "s-eval",
+        default=shared_data_dir() / "s-eval",
     )
     ap.add_argument("--size", type=int, default=20_000, help="base prompts when the S-Eval files are absent")
     ap.add_argument("--repeat", type=int, default=3)

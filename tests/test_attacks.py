@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import re
 from collections import Counter
-from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -27,6 +25,7 @@ from seval.attacks.codec import ENCODINGS, decode_payload, encode_payload, split
 from seval.errors import UnknownNameError
 from seval.models.scripted import ScriptedModel
 from seval.records import TestCase
+from seval.testing import shared_data_dir
 
 NAMES = [
     "positive_induction",
@@ -40,10 +39,7 @@ NAMES = [
     "chain_of_utterances",
     "compositional_instructions",
 ]
-DATA = (
-    Path(os.environ.get("SEVAL_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-    / "s-eval"
-)
+DATA = shared_data_dir() / "s-eval"
 SMALL_BASE = [DATA / "S-Eval_base_risk_zh_small.jsonl.zip", DATA / "S-Eval_base_risk_en_small.jsonl.zip"]
 
 PROMPTS = {

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import base64
-import os
 import time
 import zipfile
 from collections import Counter, defaultdict
@@ -16,8 +15,9 @@ from seval.data.importers import import_files
 from seval.data.importers.s_eval import import_s_eval
 from seval.errors import DataError
 from seval.taxonomy import load_taxonomy
+from seval.testing import shared_data_dir
 
-SHARED = Path(os.environ.get("SEVAL_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+SHARED = shared_data_dir()
 S_EVAL = SHARED / "s-eval"
 DIMENSIONS = {"ci", "cs", "dp", "em", "pm", "hs", "ex", "is"}
 ATTACKS = {

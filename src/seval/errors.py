@@ -41,7 +41,3 @@ class TransientModelError(Exception):
         super().__init__(message)
         self.retry_after = retry_after
         self.rate_limited = rate_limited
-
-
-class BudgetExhausted(SevalError):
-    """The run-wide request or token budget is spent; the run stops cleanly."""

@@ -21,7 +21,7 @@ from seval.engine.budget import Budget
 from seval.engine.cache import CacheMode, ResponseCache, cache_applies, cache_key
 from seval.engine.limiter import AdaptiveLimiter
 from seval.engine.store import RunStore
-from seval.errors import BudgetExhausted, ModelError, SevalError, TransientModelError
+from seval.errors import ModelError, SevalError, TransientModelError
 from seval.models.base import ChatModel, build_messages
 from seval.records import GenerationConfig, ModelOutput, Response, TestCase
 
@@ -293,4 +293,4 @@ class Executor:
         )
 
 
-__all__ = ["BudgetExhausted", "Executor", "RespondStats", "WorkUnit", "plan_units"]
+__all__ = ["Executor", "RespondStats", "WorkUnit", "plan_units"]

@@ -171,12 +171,12 @@ async def derive_attacks(cfg: RunConfig, base: list[TestCase], store: RunStore) 
     """
     if not cfg.attacks:
         return []
+    from seval.attacks import apply_attacks_async, load_attacks
+
+    attacks = load_attacks(cfg.attacks)  # unknown names fail here, resumed run or not
     stored = [t for t in store.tests() if t.origin == "attack"]
     if stored:
         return stored
-    from seval.attacks import apply_attacks_async, load_attacks
-
-    attacks = load_attacks(cfg.attacks)
     risky = [t for t in base if not t.benign]
     rewriter = load_model(cfg.rewriter) if cfg.rewriter else None
     try:
@@ -210,12 +210,7 @@ async def run_evaluation(cfg: RunConfig, progress: Progress | None = None) -> Ru
             store.set_meta("taxonomy_version", taxonomy.version)
             store.set_meta("config", _public_config(cfg))
             store.set_meta("updated_at", time.time())
-            if cfg.attacks:
-                from seval.attacks import load_attacks
-
-                load_attacks(cfg.attacks)  # unknown names fail before any work
-                derived = await derive_attacks(cfg, tests, store)
-                tests = tests + derived
+            tests = tests + await derive_attacks(cfg, tests, store)
             store.add_tests(tests)
             for mid, model in models.items():
                 store.add_target(mid, model.describe())
