@@ -21,16 +21,19 @@ app = typer.Typer(
 
 def _register() -> None:
     from seval.cli.attack import attack_app
+    from seval.cli.critic import critic_app, critique
     from seval.cli.data import data_app
     from seval.cli.run import run
     from seval.cli.runs import runs_app
     from seval.cli.taxonomy import taxonomy
 
     app.command("run")(run)
+    app.command("critique")(critique)
     app.command("taxonomy")(taxonomy)
     app.add_typer(data_app, name="data")
     app.add_typer(attack_app, name="attack")
     app.add_typer(runs_app, name="runs")
+    app.add_typer(critic_app, name="critic")
 
 
 @app.command("version")

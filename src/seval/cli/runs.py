@@ -21,7 +21,7 @@ from seval.taxonomy import load_taxonomy
 runs_app = typer.Typer(help="List, inspect and export stored runs.", no_args_is_help=True)
 
 
-def _resolve_run(run: str, runs_dir: Path | None) -> Path:
+def resolve_run(run: str, runs_dir: Path | None) -> Path:
     runs_dir = runs_dir or defaults.RUNS_DIR
     for cand in (Path(run), runs_dir / run):
         if (cand / RunStore.FILENAME).is_file():
@@ -83,15 +83,37 @@ def list_runs(
     Console().print(table)
 
 
-@runs_app.command("show")
-def show_run(
-    run: str = typer.Argument(..., help="run id or directory"),
-    runs_dir: Path | None = typer.Option(None, "--dir"),
-    critic: str | None = typer.Option(None, "--critic", help="critic id (default: the only/first one)"),
-) -> None:
-    """Metadata and the safety summary of one run."""
-    path = _resolve_run(run, runs_dir)
-    console = Console()
+def latest_critic(store: RunStore) -> str | None:
+    """The critic whose verdicts were written last: after `seval critique` it is the new critic, so the
+    summary shows what was just judged rather than whichever id sorts first."""
+    row = store.db.execute(
+        "SELECT critic FROM verdicts GROUP BY critic ORDER BY MAX(created_at) DESC, critic LIMIT 1"
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def pick_critic(store: RunStore, critic: str | None) -> str | None:
+    """A critic id of this run: `critic` may be a full id or a prefix (`rules` for `rules@1a2b...`);
+    None picks the most recently judged critic. None when the run has no verdicts yet."""
+    critics = store.critic_ids()
+    if not critics:
+        return None
+    if critic is None:
+        return latest_critic(store)
+    if critic in critics:
+        return critic
+    matches = [c for c in critics if c.startswith(critic)]
+    if not matches:
+        raise SevalError(f"run has no verdicts of critic '{critic}' (has: {', '.join(critics)})")
+    return matches[0]
+
+
+def print_run_summary(console: Console, path: Path, critic: str | None = None) -> None:
+    """What `runs show` prints: metadata, then the safety summary by one critic (see `pick_critic`).
+
+    Verdicts of several critics coexist in one store, so the summary names the critic it uses and,
+    when there are others, how to pick one of them.
+    """
     with RunStore.open_dir(path) as store:
         meta = store.meta()
         critics = store.critic_ids()
@@ -106,19 +128,30 @@ def show_run(
         console.print(
             f"responses: {counts['ok']} ok, {counts['error']} errors; critics: {', '.join(critics) or 'none'}"
         )
-        if not critics:
+        chosen = pick_critic(store, critic)
+        if chosen is None:
             return
-        chosen = critic or critics[0]
-        if critic and critic not in critics:
-            matches = [c for c in critics if c.startswith(critic)]
-            if not matches:
-                raise SevalError(f"run has no verdicts of critic '{critic}' (has: {', '.join(critics)})")
-            chosen = matches[0]
+        if critic is None and len(critics) > 1:
+            console.print(
+                f"summary by critic {chosen} (the most recently judged; choose another with --critic)"
+            )
         cfg = meta.get("config") or {}
         taxonomy = load_taxonomy(overrides=[Path(p) for p in cfg.get("taxonomy", [])])
         summary = summarize_store(store, taxonomy, chosen)
         configs = {cid: c.label() for cid, c in store.configs().items()}
     render_summary(console, summary, taxonomy, configs)
+
+
+@runs_app.command("show")
+def show_run(
+    run: str = typer.Argument(..., help="run id or directory"),
+    runs_dir: Path | None = typer.Option(None, "--dir"),
+    critic: str | None = typer.Option(
+        None, "--critic", help="critic id or its prefix, e.g. 'rules' (default: the most recently judged)"
+    ),
+) -> None:
+    """Metadata and the safety summary of one run."""
+    print_run_summary(Console(), resolve_run(run, runs_dir), critic)
 
 
 @runs_app.command("export")
@@ -129,7 +162,7 @@ def export(
     critic: str | None = typer.Option(None, "--critic"),
 ) -> None:
     """One row per response, with its test case and verdict, as JSONL or Parquet."""
-    path = _resolve_run(run, runs_dir)
+    path = resolve_run(run, runs_dir)
     with RunStore.open_dir(path) as store:
         n = export_run(store, out, critic=critic)
     Console(stderr=True).print(f"wrote {n} rows to {out}")
@@ -142,10 +175,10 @@ def merge(
     runs_dir: Path | None = typer.Option(None, "--dir"),
 ) -> None:
     """Fold shard runs into one run: each unit of work is kept once, answers win over errors."""
-    target = _resolve_run(dest, runs_dir)
+    target = resolve_run(dest, runs_dir)
     with RunStore.open_dir(target) as store:
         for src in sources:
-            store.merge_from(_resolve_run(src, runs_dir) / RunStore.FILENAME)
+            store.merge_from(resolve_run(src, runs_dir) / RunStore.FILENAME)
         counts = store.count_responses()
     Console(stderr=True).print(
         f"merged {len(sources)} run(s) into {target}: {counts['ok']} answers, {counts['error']} errors"

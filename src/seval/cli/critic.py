@@ -1,0 +1,201 @@
+"""`seval critic eval|list` and `seval critique RUN`: measure critics, and judge stored runs again.
+
+`critic_app` is the home of every command about critics themselves (a `critic train` belongs here too);
+`critique` is top-level because it acts on a run, like `seval run`. Heavy imports (numpy, critics) happen
+inside the commands so that `seval --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from seval import defaults, registry
+from seval.cli.progress import RichProgress
+from seval.cli.runs import print_run_summary, resolve_run
+from seval.errors import SevalError
+
+if TYPE_CHECKING:
+    from seval.critic.evaluate import CriticEvaluation, LabeledItem, MetricBlock
+
+critic_app = typer.Typer(help="Measure critics against labeled data, and list them.", no_args_is_help=True)
+
+LIMIT_SEED = 0  # --limit draws the same rows every time, so two critics are compared on equal terms
+
+
+def sample_items(items: list[LabeledItem], limit: int | None) -> list[LabeledItem]:
+    """A fixed random sample of `limit` items in file order: the first N rows of the first file would
+    often be one language or one label only."""
+    if limit is None or limit >= len(items):
+        return items
+    if limit < 1:
+        raise SevalError(f"--limit must be at least 1, got {limit}")
+    keep = sorted(random.Random(LIMIT_SEED).sample(range(len(items)), limit))
+    return [items[i] for i in keep]
+
+
+@critic_app.command("eval")
+def eval_critic(
+    data: list[Path] = typer.Option(..., "--data", "-d", help="labeled JSONL (prompt, response, label)"),
+    critic: str = typer.Option(..., "--critic", help="critic name, NAME[:ARG] (see `seval critic list`)"),
+    json_out: bool = typer.Option(False, "--json", help="print one JSON object and nothing else"),
+    limit: int | None = typer.Option(None, "--limit", "-n", help="evaluate a fixed random sample of N"),
+    batch_size: int = typer.Option(64, "--batch-size", help="items per call to the critic"),
+) -> None:
+    """Balanced accuracy, precision/recall/F1 (unsafe = positive), calibration and speed of a critic."""
+    from seval.critic import load_critic
+    from seval.critic.evaluate import evaluate_critic, load_labeled
+
+    items = sample_items(load_labeled(data), limit)
+    progress = None if json_out else RichProgress(Console(stderr=True))
+    judge = load_critic(critic)
+
+    async def go() -> CriticEvaluation:
+        try:
+            if progress is not None:
+                progress.start(f"judging with {judge.id}", total=len(items))
+            return await evaluate_critic(
+                judge, items, batch_size=batch_size, on_batch=progress.advance if progress else None
+            )
+        finally:
+            if progress is not None:
+                progress.stop()
+            await judge.aclose()
+
+    result = asyncio.run(go())
+    if json_out:
+        print(orjson.dumps(result.to_json()).decode())
+        return
+    render_evaluation(Console(), result)
+
+
+def _pct(x: float) -> str:
+    return "-" if math.isnan(x) else f"{x * 100:.1f}%"
+
+
+def _metrics_table(title: str, blocks: dict[str, MetricBlock], first: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column(first, no_wrap=True)
+    for col in ("bal. acc", "P", "R", "F1", "ECE", "n", "errors", "contr."):
+        table.add_column(col, justify="right")
+    for name, b in blocks.items():
+        ece = "-" if math.isnan(b.ece) else f"{b.ece:.3f}"
+        errors = f"[red]{b.errors}[/red]" if b.errors else "0"
+        table.add_row(
+            name,
+            _pct(b.balanced_accuracy),
+            _pct(b.precision),
+            _pct(b.recall),
+            _pct(b.f1),
+            ece,
+            str(b.n),
+            errors,
+            str(b.controversial),
+        )
+    return table
+
+
+def render_evaluation(console: Console, result: CriticEvaluation) -> None:
+    """Per-language and overall metrics, the confusion matrices, per-source metrics and throughput."""
+    console.print(
+        f"[bold]critic[/bold] {result.critic}" + (f" — {result.description}" if result.description else "")
+    )
+    blocks = {**result.by_lang, "overall": result.overall}
+    console.print(_metrics_table("Critic vs labels (unsafe = positive class)", blocks, "language"))
+    confusion = Table(title="Confusion matrix", title_justify="left")
+    confusion.add_column("language", no_wrap=True)
+    for col in ("TP", "FN", "FP", "TN"):
+        confusion.add_column(col, justify="right")
+    for name, b in blocks.items():
+        c = b.confusion
+        confusion.add_row(name, str(c.tp), f"[red]{c.fn}[/red]" if c.fn else "0", str(c.fp), str(c.tn))
+    console.print(confusion)
+    if len(result.by_source) > 1:
+        console.print(_metrics_table("Per source", result.by_source, "source"))
+    console.print(
+        "[dim]P/R/F1 and TP/FN/FP/TN take unsafe as the positive class; controversial verdicts (contr.) "
+        "count as unsafe; ECE is the calibration error of the risk score (10 bins)[/dim]"
+    )
+    t = result.throughput
+    rate = "-" if math.isnan(t.responses_per_s) else f"{t.responses_per_s:,.1f}"
+    console.print(f"throughput: {rate} responses/s ({t.n} responses in {t.wall_s:.3f} s of judging)")
+    if result.overall.errors:
+        console.print(
+            f"[yellow]{result.overall.errors} verdicts were errors: counted above, left out of every "
+            "metric[/yellow]"
+        )
+
+
+@critic_app.command("list")
+def list_critics() -> None:
+    """Registered critics and what each is. Reads the plugins' declared descriptions; builds nothing."""
+    table = Table(title="critics (use as --critic NAME or NAME:ARG)", title_justify="left")
+    table.add_column("name", no_wrap=True)
+    table.add_column("description")
+    for name in registry.critics.names():
+        try:
+            factory = registry.critics.get(name)
+        except SevalError as exc:  # a broken third-party plugin must not hide the others
+            table.add_row(name, f"[red]cannot be loaded: {exc}[/red]")
+            continue
+        text = getattr(factory, "description", "")
+        marker = " [dim](default)[/dim]" if name == defaults.DEFAULT_CRITIC else ""
+        table.add_row(name + marker, text if isinstance(text, str) and text else "[dim]-[/dim]")
+    Console().print(table)
+
+
+def critique(
+    run: str = typer.Argument(..., help="run id or directory"),
+    critic: str = typer.Option(..., "--critic", help="critic name, NAME[:ARG] (see `seval critic list`)"),
+    batch_size: int = typer.Option(64, "--batch-size", help="responses per call to the critic"),
+    runs_dir: Path | None = typer.Option(None, "--dir", help="folder that holds runs (default: seval-runs)"),
+) -> None:
+    """Judge a stored run's answers with a critic, without asking any target again; then summarise.
+
+    Verdicts are kept per critic, so this adds to (never replaces) other critics' verdicts, and running
+    it again judges only what is missing.
+    """
+    from seval.critic import load_critic
+    from seval.engine.critique import CritiqueStats, critique_run
+    from seval.engine.store import RunStore
+
+    if batch_size < 1:
+        raise SevalError(f"--batch-size must be at least 1, got {batch_size}")
+    path = resolve_run(run, runs_dir)
+    err = Console(stderr=True)
+    judge = load_critic(critic)
+    progress = RichProgress(err)
+
+    async def go(store: RunStore) -> CritiqueStats:
+        try:
+            # The same selection critique_run makes, so the bar ends at 100%.
+            judged, tests = store.judged_keys(judge.id), store.tests_by_id()
+            todo = sum(1 for r in store.responses(ok_only=True) if r.key not in judged and r.test_id in tests)
+            if todo:
+                progress.start(f"judging with {judge.id}", total=todo)
+            return await critique_run(store, judge, batch_size=batch_size, on_batch=progress.advance)
+        finally:
+            progress.stop()
+            await judge.aclose()
+
+    with RunStore.open_dir(path) as store:
+        stats = asyncio.run(go(store))
+    if stats.judged:
+        err.print(
+            f"[bold]critique[/bold]: judged {stats.judged} responses with {judge.id} "
+            f"({stats.skipped} already judged, {stats.parse_errors} critic errors)"
+        )
+    else:
+        err.print(
+            f"[bold]critique[/bold]: nothing to judge — all {stats.skipped} answered responses already have "
+            f"verdicts of {judge.id}"
+        )
+    print_run_summary(Console(), path, judge.id)
