@@ -69,6 +69,8 @@ def run_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
         str(N_TESTS),
         "--cache",
         "off",
+        "--critic",
+        "rules",
         "--out",
         str(out),
     )

@@ -72,7 +72,7 @@ def test_main_job_on_mock_server_and_runs_commands(
         assert code == 0, err
         assert "Safety score" in out and "overall" in out
         assert f"run: {tmp_path / 'r'}" in out
-        assert "rules@" in err  # the critic used is named
+        assert "local@" in err  # the critic used (the default, the trained local one) is named
         assert srv.total_requests == 24
         # A second identical run resumes and asks nothing of the server.
         code, out, err = run_cli(

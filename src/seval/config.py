@@ -11,7 +11,7 @@
     generation:                  # a grid: every combination is evaluated
       temperature: [0.0, 0.7]
       max_tokens: 256
-    critic: rules
+    critic: local
     budget: {max_requests: 5000}
 
 CLI flags override the file; everything not set falls back to `seval.defaults`.

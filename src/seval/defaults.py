@@ -14,7 +14,7 @@ LANGUAGES: tuple[str, ...] = ("zh", "en")
 
 # --- models ----------------------------------------------------------------------------------------
 DEFAULT_TARGET = "llamacpp:default"
-DEFAULT_CRITIC = "rules"
+DEFAULT_CRITIC = "local"
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 OLLAMA_BASE_URL = "http://127.0.0.1:11434/v1"
 DASHSCOPE_BASE_URL = "https://dashscope.aliyuncs.com/compatible-mode/v1"

@@ -199,3 +199,61 @@ def critique(
             f"verdicts of {judge.id}"
         )
     print_run_summary(Console(), path, judge.id)
+
+
+def _data_file(spec: str) -> object:
+    """`PATH[:KIND]` -> DataFile; KIND is inferred when omitted: an S-Eval zip, the word `seed` (our seed
+    suite), a JSONL whose rows have a `response` (response-labeled) or only a `prompt` (prompt-labeled)."""
+    from seval.critic.local.train import DataFile
+
+    if spec == "seed":
+        return DataFile(Path("seed"), "seed")
+    path_s, sep, kind = spec.rpartition(":")
+    if not sep or kind not in ("responses", "prompts", "s-eval", "seed"):
+        path_s, kind = spec, ""
+    path = Path(path_s)
+    if not path.is_file():
+        raise SevalError(f"training data file not found: {path}")
+    if not kind:
+        if path.suffix == ".zip":
+            kind = "s-eval"
+        else:
+            with path.open(encoding="utf-8") as fh:
+                first = next((line for line in fh if line.strip()), "")
+            try:
+                row = orjson.loads(first) if first else {}
+            except orjson.JSONDecodeError as exc:
+                raise SevalError(f"{path}:1: not JSON; name the kind as PATH:KIND") from exc
+            kind = "responses" if "response" in row else "prompts"
+    return DataFile(path, kind)
+
+
+@critic_app.command("train")
+def train_critic(
+    data: list[str] = typer.Option(
+        ..., "--data", "-d", help="PATH[:responses|prompts|s-eval] or `seed`; repeat for each file"
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="directory for the trained artifacts"),
+    cache: Path | None = typer.Option(None, "--cache", help="cache sentence embeddings here between runs"),
+) -> None:
+    """Train the local critic (both tiers and the cascade thresholds) and write it to --out.
+
+    Use it with `--critic local:DIR` (or local-fast:DIR, local-accurate:DIR)."""
+    from seval.critic.local.embed import Encoder
+    from seval.critic.local.train import DataFile, train
+
+    console = Console(stderr=True)
+    files = [_data_file(d) for d in data]
+    root = Path.cwd()
+    result = train(
+        [f for f in files if isinstance(f, DataFile)],
+        encoder=Encoder(cache),
+        root=root,
+        log=lambda msg: console.print(f"[dim]{msg}[/dim]"),
+    )
+    result.model.save(out)
+    casc = result.model.manifest["cascade"]
+    console.print(
+        f"wrote {out}: cascade band ({casc['low']:.3f}, {casc['high']:.3f}), "
+        f"{casc['settled_by_fast_on_validation']:.0%} settled by the fast tier on validation folds"
+    )
