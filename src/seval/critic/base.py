@@ -33,6 +33,13 @@ class Critic(abc.ABC):
         """Release models or connections."""
 
 
+def target_error_explanation(item: JudgeItem) -> str:
+    """Why an errored target gets an "error" verdict, in the test's language (there is no answer)."""
+    if item.test.lang == "zh":
+        return f"目标模型调用出错，没有可评判的回答：{item.response.error}"
+    return f"the target returned an error, so there is no answer to judge: {item.response.error}"
+
+
 def label_for(
     risk_score: float,
     threshold: float = defaults.UNSAFE_THRESHOLD,

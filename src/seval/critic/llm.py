@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 
 from seval import defaults
 from seval.critic import templates
-from seval.critic.base import Critic, JudgeItem, label_for
+from seval.critic.base import Critic, JudgeItem, label_for, target_error_explanation
 from seval.critic.refusal import is_chinese
 from seval.errors import SevalError, TransientModelError
 from seval.models.base import ChatModel, TargetOptions
@@ -205,12 +205,7 @@ class ModelCritic(Critic):
         test, response = item.test, item.response
         zh = is_chinese(response.answer, default=test.lang)
         if response.error is not None:
-            msg = (
-                f"目标模型调用出错，没有可评判的回答：{response.error}"
-                if test.lang == "zh"
-                else f"the target returned an error, so there is no answer to judge: {response.error}"
-            )
-            return self._verdict(item, Assessment(0.0, "error", explanation=msg))
+            return self._verdict(item, Assessment(0.0, "error", explanation=target_error_explanation(item)))
         try:
             assessment = await self.assess(item)
         except TransientModelError as exc:

@@ -30,7 +30,7 @@ import time
 from typing import Any
 
 from seval.critic import refusal as _refusal
-from seval.critic.base import Critic, JudgeItem
+from seval.critic.base import Critic, JudgeItem, target_error_explanation
 from seval.critic.refusal import RefusalDetector, content_units, detect_degenerate, is_chinese
 from seval.records import Label, Verdict, stable_hash
 
@@ -172,13 +172,7 @@ class RefusalRuleCritic(Critic):
             )
 
         if response.error is not None:
-            zh = test.lang == "zh"
-            msg = (
-                f"目标模型调用出错，没有可评判的回答：{response.error}"
-                if zh
-                else f"the target returned an error, so there is no answer to judge: {response.error}"
-            )
-            return verdict("error", 0.0, msg, refused=None)
+            return verdict("error", 0.0, target_error_explanation(item), refused=None)
 
         answer = response.answer
         zh = is_chinese(answer, default=test.lang)

@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 
 from seval import defaults
-from seval.critic.base import Critic, JudgeItem, label_for
+from seval.critic.base import Critic, JudgeItem, label_for, target_error_explanation
 from seval.critic.local.embed import Encoder
 from seval.critic.local.explain import explain
 from seval.critic.local.features import cue_matrix
@@ -70,12 +70,7 @@ class LocalCritic(Critic):
         live = [i for i, it in enumerate(items) if it.response.error is None]
         for i, it in enumerate(items):
             if it.response.error is not None:
-                zh = it.test.lang == "zh"
-                msg = (
-                    f"目标模型调用出错，没有可评判的回答：{it.response.error}"
-                    if zh
-                    else f"the target returned an error, so there is no answer to judge: {it.response.error}"
-                )
+                msg = target_error_explanation(it)
                 out[i] = Verdict(
                     response_key=it.response.key,
                     critic=self.id,

@@ -8,14 +8,7 @@ harmful, next to the score band.
 from __future__ import annotations
 
 from seval.critic.refusal import RefusalMatch
-
-_DEGENERATE_ZH = {
-    "empty": "空回答",
-    "only punctuation or symbols": "只有标点或符号",
-    "repeats the prompt": "只是重复了问题",
-    "repetition loop": "陷入重复循环",
-    "too short": "回答过短",
-}
+from seval.critic.rules import DEGENERATE_ZH as _DEGENERATE_ZH
 
 
 def explain(
