@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,6 @@ import orjson
 import pytest
 
 from seval import registry
-from seval.cli.main import main
 from seval.critic.base import Critic, JudgeItem
 from seval.critic.evaluate import (
     Confusion,
@@ -29,24 +27,12 @@ from seval.critic.evaluate import (
 from seval.errors import DataError
 from seval.models.scripted import COMPLY_EN, COMPLY_ZH, REFUSAL_EN, REFUSAL_ZH
 from seval.records import Verdict
+from seval.testing import run_cli
 
 METRIC_KEYS = {
     "balanced_accuracy", "precision", "recall", "f1", "ece", "n", "tp", "fp", "tn", "fn", "errors",
     "controversial",
 }  # fmt: skip
-
-
-def run_cli(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["seval", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # --- metric functions against hand-computed values ----------------------------------------------------

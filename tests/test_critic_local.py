@@ -13,7 +13,6 @@ import asyncio
 import hashlib
 import json
 import shutil
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,6 @@ import numpy as np
 import orjson
 import pytest
 
-from seval.cli.main import main
 from seval.critic import load_critic
 from seval.critic.base import JudgeItem, label_for
 from seval.critic.local.critic import LocalCritic, LocalFastCritic, Mode
@@ -39,6 +37,7 @@ from seval.critic.local.train import DataFile, train
 from seval.critic.refusal import is_chinese
 from seval.errors import SevalError
 from seval.records import Response, TestCase, Verdict
+from seval.testing import run_cli
 
 # --- the fixture: written here, for these tests -------------------------------------------------------
 
@@ -220,19 +219,6 @@ def fixture_items(rows: list[dict[str, Any]]) -> list[JudgeItem]:
 
 def judge(critic: LocalCritic, items: list[JudgeItem]) -> list[Verdict]:
     return asyncio.run(critic.judge(items))
-
-
-def run_cli(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["seval", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # A few items of every kind, zh and en, for the mode tests (the accurate tier embeds each one).

@@ -3,32 +3,18 @@ verdicts of several critics side by side in one store."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from seval import registry
-from seval.cli.main import main
 from seval.critic.base import Critic, JudgeItem
 from seval.engine.store import RunStore
 from seval.records import Verdict
+from seval.testing import run_cli
 
 N_TESTS = 12
-
-
-def run_cli(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["seval", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 class AllUnsafeCritic(Critic):

@@ -15,25 +15,12 @@ from typing import Any
 
 import pytest
 
-from seval.cli.main import main
 from seval.engine.executor import Executor, plan_units
 from seval.engine.store import RunStore
 from seval.models import TargetOptions, load_model
 from seval.records import GenerationConfig, TestCase
+from seval.testing import run_cli
 from seval.testing.mock_server import MockOpenAIServer
-
-
-def run_cli(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["seval", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def write_run_file(path: Path, base_url: str, **extra: Any) -> Path:
