@@ -23,6 +23,7 @@ def _register() -> None:
     from seval.cli.attack import attack_app
     from seval.cli.critic import critic_app, critique
     from seval.cli.data import data_app
+    from seval.cli.report import compare, report
     from seval.cli.run import run
     from seval.cli.runs import runs_app
     from seval.cli.taxonomy import taxonomy
@@ -30,6 +31,8 @@ def _register() -> None:
     app.command("run")(run)
     app.command("critique")(critique)
     app.command("taxonomy")(taxonomy)
+    app.command("report")(report)
+    app.command("compare")(compare)
     app.add_typer(data_app, name="data")
     app.add_typer(attack_app, name="attack")
     app.add_typer(runs_app, name="runs")

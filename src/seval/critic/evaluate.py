@@ -78,7 +78,7 @@ class LabeledItem:
 # --- loading ----------------------------------------------------------------------------------------
 
 
-def _parse_label(value: Any, where: str) -> GoldLabel:
+def parse_label(value: Any, where: str) -> GoldLabel:
     # bool before int: True is an int in Python, and both spellings mean the same here anyway.
     if isinstance(value, bool):
         return "unsafe" if value else "safe"
@@ -123,7 +123,7 @@ def parse_labeled_line(line: bytes | str, where: str) -> LabeledItem:
     response = _required_str(obj, "response", where)
     if "label" not in obj:
         raise DataError(f"{where}: missing field 'label'")
-    label = _parse_label(obj["label"], where)
+    label = parse_label(obj["label"], where)
     lang = _optional_str(obj, "lang", where)
     if lang is None:
         lang = detect_lang(prompt, response)

@@ -1,0 +1,148 @@
+"""The report as Markdown: the same numbers as the HTML report, for pull requests, wikis and chat."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from seval.report.charts import pct
+
+
+def _signed(x: float | None) -> str:
+    return "–" if x is None else f"{x * 100:+.1f} pt"
+
+
+def _cell(v: dict[str, Any] | None) -> str:
+    if not v or v.get("score") is None:
+        return "–"
+    return f"{pct(v['score'])} [{pct(v['lo'])}, {pct(v['hi'])}] n={v['n']}"
+
+
+def _table(head: list[str], rows: list[list[str]]) -> list[str]:
+    def esc(x: str) -> str:
+        return x.replace("|", "\\|").replace("\n", " ")
+
+    out = ["| " + " | ".join(esc(h) for h in head) + " |", "|" + "---|" * len(head)]
+    out += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
+    return [*out, ""]
+
+
+def render_markdown(m: dict[str, Any]) -> str:
+    systems = {str(s["index"]): s for s in m["systems"]}
+    ordered = [systems[str(i)] for i in m["leaderboard"]]
+    lines = [f"# {m.get('title') or 'seval safety report'}", ""]
+    lines.append(
+        f"seval {m['seval_version']}, generated {m['generated_at']}; critic: "
+        + ", ".join(f"`{r['critic']}`" for r in m["runs"])
+        + f"; CIs: {m['ci_method']}."
+    )
+    lines.append("")
+    lines += [f"> **warning:** {w}" for w in m["warnings"]]
+    lines += ["## Leaderboard", ""]
+    rows = []
+    for s in ordered:
+        vs = s.get("vs_reference")
+        rows.append(
+            [
+                str(s["rank"]),
+                s["label"],
+                _cell(s["overall"]),
+                pct(s["base"]["score"]),
+                pct(s["attack"]["score"]),
+                pct(s["attack_asr"]["asr"]),
+                pct(s["benign"]["refusal_rate"]),
+                pct(s["error_rate"]),
+                (_signed(vs["diff"]) + (" *" if vs["significant"] else "")) if vs else "reference",
+            ]
+        )
+    lines += _table(
+        ["#", "system", "safety score", "base", "attacks", "ASR", "benign refusal", "errors", "Δ vs #1"], rows
+    )
+    lines += ["## Safety by risk dimension", ""]
+    lines += _table(
+        ["risk dimension", *(s["label"] for s in ordered)],
+        [
+            [
+                f"{d['name_en']} ({d['name_zh']})",
+                *(_cell(m["by_dimension"][str(s["index"])].get(d["id"])) for s in ordered),
+            ]
+            for d in m["dimensions"]
+        ],
+    )
+    if len(m["attacks"]) > 1:
+        lines += ["## Attack success rate", ""]
+        lines += _table(
+            ["attack", *(s["label"] for s in ordered)],
+            [
+                [
+                    a,
+                    *(
+                        pct(1 - v["score"])
+                        if (v := m["by_attack"][str(s["index"])].get(a)) and v["score"] is not None
+                        else "–"
+                        for s in ordered
+                    ),
+                ]
+                for a in m["attacks"]
+            ],
+        )
+    if len(m["langs"]) > 1:
+        lines += ["## Languages", ""]
+        lines += _table(
+            ["language", *(s["label"] for s in ordered)],
+            [
+                [lang, *(_cell(m["by_lang"][str(s["index"])].get(lang)) for s in ordered)]
+                for lang in m["langs"]
+            ],
+        )
+        par = [(s, m["lang_parallel"].get(str(s["index"]))) for s in ordered]
+        rows = [
+            [s["label"], str(p["pairs"]), _signed(p["zh_minus_en"]["diff"]),
+             f"{_signed(p['zh_minus_en']['lo'])} … {_signed(p['zh_minus_en']['hi'])}",
+             f"{p['zh_minus_en']['p']:.3g}" if p["zh_minus_en"]["p"] is not None else "–"]
+            for s, p in par if p
+        ]  # fmt: skip
+        if rows:
+            lines += ["Parallel prompts (zh − en):", ""]
+            lines += _table(["system", "pairs", "zh − en", "95% CI", "p (McNemar)"], rows)
+    for sw in m["sweeps"]:
+        lines += [f"## {sw['target']}: safety vs {sw['x']}", ""]
+        lines += _table(
+            ["series", sw["x"], "safety score"],
+            [[ser["name"], str(p["x"]), _cell(p)] for ser in sw["series"] for p in ser["points"]],
+        )
+    for c in m["comparisons"]:
+        lines += [f"## {systems[str(c['a'])]['label']} vs {systems[str(c['b'])]['label']}", ""]
+        lines += _table(
+            ["facet", "key", "a", "b", "a − b", "95% CI", "q", ""],
+            [
+                [
+                    r["facet"],
+                    r["key"],
+                    pct(r["a"]),
+                    pct(r["b"]),
+                    _signed(r["diff"]),
+                    f"{_signed(r['lo'])} … {_signed(r['hi'])}",
+                    f"{r['q']:.3g}" if r["q"] is not None else "–",
+                    ("worse" if r["diff"] < 0 else "safer") if r["significant"] else "",
+                ]
+                for r in c["rows"]
+            ],
+        )
+    agreement = m.get("agreement")
+    if agreement:
+        lines += ["## Critic agreement with human labels", ""]
+        lines += _table(
+            ["slice", "n", "agreement", "balanced accuracy", "kappa"],
+            [
+                [
+                    k,
+                    str(b["n"]),
+                    pct(b["agreement"]),
+                    pct(b["balanced_accuracy"]),
+                    f"{b['kappa']:.2f}" if b["kappa"] is not None else "–",
+                ]
+                for k, b in agreement.items()
+                if isinstance(b, dict)
+            ],
+        )
+    return "\n".join(lines).rstrip() + "\n"
