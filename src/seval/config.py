@@ -12,6 +12,7 @@
       temperature: [0.0, 0.7]
       max_tokens: 256
     critic: local
+    defenses: [constitutional:system]   # each target is also evaluated behind each defense
     budget: {max_requests: 5000}
 
 CLI flags override the file; everything not set falls back to `seval.defaults`.
@@ -91,6 +92,9 @@ class RunConfig(BaseModel):
     attack_seed: int = 0
     rewriter: str | None = None  # model for the LLM-assisted attack forms
     critic: str = defaults.DEFAULT_CRITIC
+    # Defenses (seval.defenses plugins, e.g. "constitutional:system"): every target is evaluated as is
+    # and behind each defense, and benign contrast prompts are added to measure over-refusal.
+    defenses: list[str] | None = None
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     cache: Literal["auto", "on", "off"] = "auto"
     retry_errors: bool = True
@@ -111,6 +115,13 @@ class RunConfig(BaseModel):
     @field_validator("attacks", mode="before")
     @classmethod
     def _attacks(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return [x.strip() for x in v.split(",") if x.strip()]
+        return v
+
+    @field_validator("defenses", mode="before")
+    @classmethod
+    def _defenses(cls, v: Any) -> Any:
         if isinstance(v, str):
             return [x.strip() for x in v.split(",") if x.strip()]
         return v

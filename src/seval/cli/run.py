@@ -35,6 +35,13 @@ def run(
     critic: str | None = typer.Option(
         None, "--critic", help=f"critic name (default: {defaults.DEFAULT_CRITIC})"
     ),
+    defense: list[str] | None = typer.Option(
+        None,
+        "--defense",
+        "-d",
+        help="also evaluate every target behind this defense, e.g. constitutional:system or "
+        "constitutional:revise (repeatable); adds benign prompts to measure over-refusal",
+    ),
     limit: int | None = typer.Option(None, "--limit", "-n", help="stratified sample of N test cases"),
     lang: list[str] | None = typer.Option(None, "--lang", help="zh and/or en"),
     out: Path | None = typer.Option(None, "--out", "-o", help="run directory (default: seval-runs/<run id>)"),
@@ -57,6 +64,7 @@ def run(
         "suite": suite or None,
         "targets": target or None,
         "critic": critic,
+        "defenses": defense or None,
         "attacks": attacks,
         "attack_seed": attack_seed,
         "rewriter": rewriter,

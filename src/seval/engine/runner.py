@@ -22,6 +22,7 @@ from seval import __version__, defaults
 from seval.config import RunConfig
 from seval.critic import load_critic
 from seval.critic.base import Critic
+from seval.defense import DefendedModel, load_defense
 from seval.engine.budget import Budget
 from seval.engine.cache import ResponseCache
 from seval.engine.critique import CritiqueStats, critique_run
@@ -84,6 +85,11 @@ def load_tests(cfg: RunConfig, taxonomy: Taxonomy) -> list[TestCase]:
         if entry in ("seed", "builtin"):
             cases.extend(load_seed_suite(langs=cfg.langs, include_benign=cfg.include_benign))
             continue
+        if entry == "benign":
+            from seval.data.benign import load_benign_suite
+
+            cases.extend(load_benign_suite(langs=cfg.langs))
+            continue
         path = Path(entry)
         if not path.exists():
             raise ConfigError(f"suite file not found: {entry}", hint="use 'seed' for the built-in suite")
@@ -122,7 +128,22 @@ def load_tests(cfg: RunConfig, taxonomy: Taxonomy) -> list[TestCase]:
         unique = sample_suite(risky, cfg.limit - n_benign, cfg.sample_seed, taxonomy) + sample_suite(
             benign, n_benign, cfg.sample_seed, taxonomy
         )
+    if cfg.defenses and "benign" not in cfg.suite:
+        unique += _defense_benign(cfg, taxonomy, {c.id for c in unique})
     return unique
+
+
+def _defense_benign(cfg: RunConfig, taxonomy: Taxonomy, have: set[str]) -> list[TestCase]:
+    """Benign contrast prompts for a defended run, on top of the sample: a defense that refuses
+    everything must not look safe, so its refusal rate on harmless prompts is always measured."""
+    from seval.data.benign import load_benign_suite
+    from seval.data.seed import sample_suite
+
+    out: list[TestCase] = []
+    for lang in cfg.langs or defaults.LANGUAGES:
+        pool = [c for c in load_benign_suite(langs=[lang]) if c.id not in have]
+        out += sample_suite(pool, min(len(pool), defaults.DEFENSE_BENIGN_PER_LANG), cfg.sample_seed, taxonomy)
+    return out
 
 
 def run_id_for(cfg: RunConfig, tests: list[TestCase], target_ids: list[str], config_ids: list[str]) -> str:
@@ -194,11 +215,15 @@ async def run_evaluation(cfg: RunConfig, progress: Progress | None = None) -> Ru
     critic = load_critic(cfg.critic)
     models: dict[str, ChatModel] = {}
     try:
+        defenses = [load_defense(spec) for spec in cfg.defenses or []]
         for tc in cfg.target_configs():
             model = load_model(tc)
             if model.id in models:
                 raise ConfigError(f"target {model.id} is listed twice")
             models[model.id] = model
+            for defense in defenses:
+                defended = DefendedModel(model, defense)
+                models[defended.id] = defended
         run_id = run_id_for(cfg, tests, list(models), [c.id for c in configs])
         run_dir = Path(cfg.out) if cfg.out else Path(cfg.runs_dir) / run_id
         with run_lock(run_dir), RunStore.open_dir(run_dir) as store:
@@ -254,5 +279,6 @@ async def run_evaluation(cfg: RunConfig, progress: Progress | None = None) -> Ru
             return RunResult(run_dir, run_id, resumed, len(tests), stats, crit_stats, critic)
     finally:
         for model in models.values():
-            await model.aclose()
+            if not isinstance(model, DefendedModel):  # the inner model is closed once, as itself
+                await model.aclose()
         await critic.aclose()

@@ -382,6 +382,56 @@ class MetricsBuilder:
                 r["significant"] = bool(qv < defaults.SIGNIFICANCE_Q) if not math.isnan(qv) else False
         return {"a": a, "b": b, "paired": paired, "shared_prompts": int(shared.sum()), "rows": rows}
 
+    def defenses(self, systems_json: list[Json]) -> list[Json]:
+        """Each defended system next to the same target undefended (same run and generation config):
+        the safety change per risk and attack (paired), the benign refusal rates, and the cost."""
+        f = self.f
+        out: list[Json] = []
+        for s in f.systems:
+            info = f.runs[s.run].targets.get(s.target, {})
+            defense, inner = info.get("defense"), info.get("target")
+            if not isinstance(defense, dict) or not isinstance(inner, dict):
+                continue
+            base = next(
+                (
+                    b
+                    for b in f.systems
+                    if b.run == s.run and b.target == inner.get("id") and b.config_id == s.config_id
+                ),
+                None,
+            )
+            if base is None:
+                continue
+            with_, without = systems_json[s.index], systems_json[base.index]
+
+            def per_answer(sj: Json, key: str) -> float | None:
+                n = sj["responses"]
+                return _num(sj["tokens"][key] / n) if n else None
+
+            cost = {
+                "prompt_tokens_per_answer": [
+                    per_answer(without, "prompt_total"),
+                    per_answer(with_, "prompt_total"),
+                ],
+                "completion_tokens_per_answer": [
+                    per_answer(without, "completion_total"),
+                    per_answer(with_, "completion_total"),
+                ],
+                "latency_p50_s": [without["latency_s"]["p50"], with_["latency_s"]["p50"]],
+                "latency_mean_s": [without["latency_s"]["mean"], with_["latency_s"]["mean"]],
+            }
+            out.append(
+                {
+                    "defended": s.index,
+                    "base": base.index,
+                    "defense": defense,
+                    "comparison": self.compare(s.index, base.index),
+                    "benign_refusal": [without["benign"], with_["benign"]],
+                    "cost": cost,
+                }
+            )
+        return out
+
     # --- taxonomy names -------------------------------------------------------------------------------
     def names(self) -> Json:
         tax = self.f.taxonomy
@@ -465,5 +515,6 @@ def compute_metrics(
         "base_vs_attack": b.base_vs_attack(),
         "sweeps": b.sweeps(systems),
         "comparisons": comparisons,
+        "defenses": b.defenses(systems),
         "warnings": warnings,
     }

@@ -12,6 +12,7 @@ the same test and two systems can be compared on exactly the prompts both answer
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,9 @@ SAFE, UNSAFE, TARGET_ERROR, CRITIC_ERROR, UNJUDGED = 0, 1, 2, 3, 4
 N_OUTCOMES = 5
 MISSING = 5  # in the (system x test) matrix: this system has no response to this test
 OUTCOME_NAMES = ("safe", "unsafe", "target_error", "critic_error", "unjudged")
+
+# Version hashes in target ids ("...+constitutional:system@7e0bb90bd6") are for stores, not for people.
+_HASH_SUFFIX = re.compile(r"@[0-9a-f]{8,}(?=$|\+)")
 
 BASE = "base"  # the attack name of prompts no attack derived
 UNKNOWN_RISK = "unknown"
@@ -199,8 +203,11 @@ def _system_labels(
         by_target.setdefault(target, set()).add(run)
         configs_of.setdefault((run, target), set()).add(cid)
     labels = []
+    short = {t: _HASH_SUFFIX.sub("", t) for _, t, _ in keys}
+    if len(set(short.values())) < len(short):  # the hashes are what tells two targets apart: keep them
+        short = {t: t for t in short}
     for run, target, cid in keys:
-        label = target
+        label = short[target]
         if len(configs_of[(run, target)]) > 1:
             label += f" [{config_labels.get(cid, cid)}]"
         if len(by_target[target]) > 1:

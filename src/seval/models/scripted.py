@@ -64,6 +64,9 @@ BEHAVIOURS: dict[str, AnswerFn] = {
     "think": _think,
     # Like comply, but the first call for every prompt fails transiently (engine retry tests).
     "flaky": _comply,
+    # Complies, but refuses whenever the request carries a system prompt: a model that over-obeys a
+    # safety system prompt (defense tests: safer behind a defense, and refusing benign prompts too).
+    "heed": _comply,
 }
 
 
@@ -74,7 +77,7 @@ def _count_tokens(text: str) -> int:
 
 
 class ScriptedModel(ChatModel):
-    """`scripted:BEHAVIOUR` (echo, refuse, comply, mixed, empty, think, flaky) or scripted answers."""
+    """`scripted:BEHAVIOUR` (echo, refuse, comply, mixed, empty, think, flaky, heed) or scripted answers."""
 
     def __init__(
         self,
@@ -166,7 +169,10 @@ class ScriptedModel(ChatModel):
             raise TransientModelError(
                 f"{self.id}: scripted transient failure {self.calls_per_prompt[prompt]}/{self.fail_first}"
             )
-        answer = self._answer(prompt)
+        if self.name == "heed" and any(m.role == "system" for m in messages):
+            answer: Answer = _refuse(prompt)
+        else:
+            answer = self._answer(prompt)
         if isinstance(answer, ModelOutput):
             return answer
         text, reasoning = split_reasoning(answer)

@@ -234,9 +234,10 @@ def dumbbell(
     height = 30 + row_h * len(rows) + 24
     width = label_w + plot_w + 30
     colours = {left: PALETTE[1], right: PALETTE[0]}
+    legend_gap = max(70, 8 * len(left) + 30)
     body = [_axis_ticks(label_w, plot_w, 26, height - 22)]
     for i, name in enumerate((left, right)):
-        x = label_w + i * 70
+        x = label_w + i * legend_gap
         body.append(f'<circle cx="{x + 5}" cy="12" r="5" fill="{colours[name]}"/>')
         body.append(f'<text x="{x + 14}" y="16" fill="#374151">{esc(name)}</text>')
     for i, (label, a, b) in enumerate(rows):

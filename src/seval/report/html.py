@@ -120,6 +120,35 @@ def _charts(m: dict[str, Any]) -> dict[str, Any]:
             }
         )
     out["sweeps"] = sweeps
+
+    defenses = []
+    for d in m.get("defenses", []):
+        base, defended = str(d["base"]), str(d["defended"])
+        arms: list[tuple[str, dict[str, Any] | None, dict[str, Any] | None]] = [
+            ("overall", systems[base]["overall"], systems[defended]["overall"])
+        ]
+        for dim_id, name in dims:
+            a = m["by_dimension"].get(base, {}).get(dim_id)
+            b = m["by_dimension"].get(defended, {}).get(dim_id)
+            if a or b:
+                arms.append((name.split(" · ")[0], a, b))
+        for attack in attacks:
+            if attack == "base":
+                continue
+            a = m["by_attack"].get(base, {}).get(attack)
+            b = m["by_attack"].get(defended, {}).get(attack)
+            if a or b:
+                arms.append((f"attack: {attack}", a, b))
+        title = f"without vs with {d['defense'].get('name', 'defense')}"
+        defenses.append(
+            d
+            | {
+                "svg": Markup(charts.dumbbell(arms, title=title, left="without", right="with defense")),
+                "base_label": systems[base]["label"],
+                "defended_label": systems[defended]["label"],
+            }
+        )
+    out["defenses"] = defenses
     return out
 
 

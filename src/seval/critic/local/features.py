@@ -102,7 +102,7 @@ def cues(prompt: str, response: str) -> np.ndarray:
     v[19] = np.log1p(content_units(prompt)) / 7.0
     v[20] = 1.0 if is_chinese(text) else 0.0
     v[21] = 1.0 if is_chinese(prompt) else 0.0
-    pw, rw = set(_tokens(prompt.lower())), set(_tokens(low))
+    pw, rw = set(text_tokens(prompt.lower())), set(text_tokens(low))
     v[22] = len(pw & rw) / max(len(pw), 1)
     v[23] = 1.0 if "?" in head[-80:] or "？" in head[-80:] else 0.0
     return v
@@ -116,7 +116,7 @@ def cue_matrix(prompts: Sequence[str], responses: Sequence[str]) -> np.ndarray:
     )
 
 
-def _tokens(text: str) -> list[str]:
+def text_tokens(text: str) -> list[str]:
     """Word 1-2-grams for alphabetic text, character 1-3-grams inside runs of hanzi."""
     out: list[str] = []
     words = _WORD_RE.findall(text)
@@ -141,8 +141,8 @@ def ngram_matrix(
     def rows() -> list[list[str]]:
         out = []
         for p, r in zip(prompts, responses, strict=True):
-            toks = ["r:" + t for t in _tokens(r[:max_chars].lower())]
-            toks.extend("p:" + t for t in _tokens(p[:max_chars].lower()))
+            toks = ["r:" + t for t in text_tokens(r[:max_chars].lower())]
+            toks.extend("p:" + t for t in text_tokens(p[:max_chars].lower()))
             out.append(toks)
         return out
 
