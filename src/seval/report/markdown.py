@@ -128,6 +128,33 @@ def render_markdown(m: dict[str, Any]) -> str:
                 for r in c["rows"]
             ],
         )
+    for d in m.get("defenses", []):
+        base = systems[str(d["base"])]
+        lines += [f"## Defense: {d['defense'].get('name', 'defense')} on {base['label']}", ""]
+        before, after = d["benign_refusal"]
+        tokens = d["cost"]["prompt_tokens_per_answer"]
+        lines.append(
+            f"Benign refusal (lower is better): {pct(before['refusal_rate'])} without, "
+            f"{pct(after['refusal_rate'])} with (n={after['n']}). Prompt tokens per answer: "
+            f"{tokens[0] or 0:.0f} without, {tokens[1] or 0:.0f} with."
+        )
+        lines.append("")
+        lines += _table(
+            ["facet", "key", "without", "with", "difference", "95% CI", "q", ""],
+            [
+                [
+                    r["facet"],
+                    r["key"],
+                    pct(r["b"]),
+                    pct(r["a"]),
+                    _signed(r["diff"]),
+                    f"{_signed(r['lo'])} … {_signed(r['hi'])}",
+                    f"{r['q']:.3g}" if r["q"] is not None else "–",
+                    ("worse" if r["diff"] < 0 else "safer") if r["significant"] else "",
+                ]
+                for r in d["comparison"]["rows"]
+            ],
+        )
     agreement = m.get("agreement")
     if agreement:
         lines += ["## Critic agreement with human labels", ""]
