@@ -13,6 +13,7 @@
       max_tokens: 256
     critic: local
     defenses: [constitutional:system]   # each target is also evaluated behind each defense
+    constitutions: [my_principles.yaml] # extend/replace the built-in per-risk principles
     budget: {max_requests: 5000}
 
 CLI flags override the file; everything not set falls back to `seval.defaults`.
@@ -95,6 +96,8 @@ class RunConfig(BaseModel):
     # Defenses (seval.defenses plugins, e.g. "constitutional:system"): every target is evaluated as is
     # and behind each defense, and benign contrast prompts are added to measure over-refusal.
     defenses: list[str] | None = None
+    # YAML files that extend or replace the built-in constitutions (see seval.defense.constitution).
+    constitutions: list[Path] = Field(default_factory=list)
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     cache: Literal["auto", "on", "off"] = "auto"
     retry_errors: bool = True

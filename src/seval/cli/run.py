@@ -42,6 +42,9 @@ def run(
         help="also evaluate every target behind this defense, e.g. constitutional:system or "
         "constitutional:revise (repeatable); adds benign prompts to measure over-refusal",
     ),
+    constitution: list[Path] | None = typer.Option(
+        None, "--constitution", help="YAML file extending/replacing the built-in constitutions (repeatable)"
+    ),
     limit: int | None = typer.Option(None, "--limit", "-n", help="stratified sample of N test cases"),
     lang: list[str] | None = typer.Option(None, "--lang", help="zh and/or en"),
     out: Path | None = typer.Option(None, "--out", "-o", help="run directory (default: seval-runs/<run id>)"),
@@ -65,6 +68,7 @@ def run(
         "targets": target or None,
         "critic": critic,
         "defenses": defense or None,
+        "constitutions": constitution or None,
         "attacks": attacks,
         "attack_seed": attack_seed,
         "rewriter": rewriter,

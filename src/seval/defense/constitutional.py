@@ -75,6 +75,12 @@ class ConstitutionalDefense(Defense):
             parts |= {"critic": critic.id if critic else defaults.DEFAULT_CRITIC, "rounds": max_rounds}
         self.id = f"{self.name}@{stable_hash(parts, 10)}"
 
+    def with_library(self, library: ConstitutionLibrary) -> ConstitutionalDefense:
+        """The same defense with another constitution (e.g. the built-in one plus a user's YAML files)."""
+        return ConstitutionalDefense(
+            self.mode, router=self.router, library=library, critic=self._critic, max_rounds=self.max_rounds
+        )
+
     def describe(self) -> dict[str, Any]:
         return {
             "id": self.id,

@@ -22,7 +22,8 @@ from seval import __version__, defaults
 from seval.config import RunConfig
 from seval.critic import load_critic
 from seval.critic.base import Critic
-from seval.defense import DefendedModel, load_defense
+from seval.defense import DefendedModel, Defense, load_defense
+from seval.defense.constitutional import ConstitutionalDefense
 from seval.engine.budget import Budget
 from seval.engine.cache import ResponseCache
 from seval.engine.critique import CritiqueStats, critique_run
@@ -184,6 +185,15 @@ def _public_config(cfg: RunConfig) -> dict[str, Any]:
     return cfg.model_dump(mode="json", exclude_none=True)
 
 
+def _build_defense(spec: str, cfg: RunConfig, taxonomy: Taxonomy) -> Defense:
+    defense = load_defense(spec)
+    if cfg.constitutions and isinstance(defense, ConstitutionalDefense):
+        from seval.defense.constitution import load_constitutions
+
+        defense = defense.with_library(load_constitutions(cfg.constitutions, taxonomy))
+    return defense
+
+
 async def derive_attacks(cfg: RunConfig, base: list[TestCase], store: RunStore) -> list[TestCase]:
     """Attack prompts for this run: from the store when a resumed run already derived them.
 
@@ -215,7 +225,7 @@ async def run_evaluation(cfg: RunConfig, progress: Progress | None = None) -> Ru
     critic = load_critic(cfg.critic)
     models: dict[str, ChatModel] = {}
     try:
-        defenses = [load_defense(spec) for spec in cfg.defenses or []]
+        defenses = [_build_defense(spec, cfg, taxonomy) for spec in cfg.defenses or []]
         for tc in cfg.target_configs():
             model = load_model(tc)
             if model.id in models:
