@@ -26,6 +26,7 @@ def _register() -> None:
     from seval.cli.report import compare, report
     from seval.cli.run import run
     from seval.cli.runs import runs_app
+    from seval.cli.select import select
     from seval.cli.taxonomy import taxonomy
 
     app.command("run")(run)
@@ -33,6 +34,7 @@ def _register() -> None:
     app.command("taxonomy")(taxonomy)
     app.command("report")(report)
     app.command("compare")(compare)
+    app.command("select")(select)
     app.add_typer(data_app, name="data")
     app.add_typer(attack_app, name="attack")
     app.add_typer(runs_app, name="runs")
