@@ -369,9 +369,10 @@ class MetricsBuilder:
             rows.append({"facet": facet, "key": key} | d.to_json())
 
         add("overall", "all", np.ones(f.n_tests, bool))
+        order = {n.id: i for i, n in enumerate(f.taxonomy)}  # rows in taxonomy order, not first-seen
         for facet, codes, names in facets:
-            for i, name in enumerate(names):
-                add(facet, name, codes == i)
+            for i in sorted(range(len(names)), key=lambda i: (order.get(names[i], len(order)), names[i])):
+                add(facet, names[i], codes == i)
         # One family of tests per facet (all dimensions together, all attacks together, ...): the
         # overall row is the headline test and is not diluted by the exploratory ones.
         for facet in {r["facet"] for r in rows}:
