@@ -49,6 +49,9 @@ class Defense(abc.ABC):
         """Optionally replace the answer (may call `generate` again). Default: keep it."""
         return output
 
+    async def warm(self) -> None:  # noqa: B027 - optional hook
+        """Load models or data ahead of the first request (a proxy calls it at start-up)."""
+
     def describe(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name}
 

@@ -44,6 +44,13 @@ def _last_user(messages: list[Message]) -> str:
     return next((m.content for m in reversed(messages) if m.role == "user"), "")
 
 
+def _with_system(messages: list[Message], principles: str) -> list[Message]:
+    """The principles first in one system message, the caller's own system prompt kept after them."""
+    own = "\n\n".join(m.content for m in messages if m.role == "system")
+    system = "\n\n".join(p for p in (principles, own) if p)
+    return [Message(role="system", content=system), *(m for m in messages if m.role != "system")]
+
+
 class ConstitutionalDefense(Defense):
     def __init__(
         self,
@@ -98,19 +105,23 @@ class ConstitutionalDefense(Defense):
         if self.mode == "revise":
             return Prepared(messages=list(messages), risks=route.risks, info=info)
         text = self.library.text(route.risks, route.lang, strict=False)
-        rest = [m for m in messages if m.role != "system"]
-        own = "\n\n".join(m.content for m in messages if m.role == "system")
-        system = text if not own else f"{text}\n\n{own}"
-        return Prepared(
-            messages=[Message(role="system", content=system), *rest], risks=route.risks, info=info
-        )
+        if not text:  # a user file switched every applicable principle off
+            return Prepared(messages=list(messages), risks=route.risks, info=info)
+        return Prepared(messages=_with_system(messages, text), risks=route.risks, info=info)
+
+    async def warm(self) -> None:
+        """Load what the first request would otherwise wait for (the critic, for revise mode)."""
+        self.router.route("warm-up")
+        if self.mode == "revise":
+            await self._critic_instance()
 
     async def _critic_instance(self) -> Critic:
         async with self._critic_lock:
             if self._critic is None:
                 from seval.critic import load_critic
 
-                self._critic = load_critic(defaults.DEFAULT_CRITIC)
+                # Loading reads model weights: off the event loop, so a proxy keeps serving meanwhile.
+                self._critic = await asyncio.to_thread(load_critic, defaults.DEFAULT_CRITIC)
             return self._critic
 
     async def _unsafe(self, prompt: str, lang: str, risk: str, answer: str) -> bool:
@@ -118,7 +129,8 @@ class ConstitutionalDefense(Defense):
         test = TestCase(id="defense", lang=lang, risk=risk, prompt=prompt, origin="defense")
         response = Response(key="defense", test_id="defense", target="defense", config_id="-", answer=answer)
         (verdict,) = await critic.judge([JudgeItem(test=test, response=response)])
-        return verdict.label in ("unsafe", "controversial")
+        # A critic that cannot judge fails closed: the answer is revised rather than let through.
+        return verdict.label in ("unsafe", "controversial", "error")
 
     async def review(
         self, prepared: Prepared, output: ModelOutput, generate: Generate, config: GenerationConfig
@@ -136,12 +148,14 @@ class ConstitutionalDefense(Defense):
             ask = _REVISE["zh" if lang == "zh" else "en"].format(
                 draft=output.text, principles=principles, hint=hint
             )
-            messages = [
-                Message(role="system", content=principles),
-                *[m for m in prepared.messages if m.role != "system"],
-                Message(role="assistant", content=output.text),
-                Message(role="user", content=ask),
-            ]
+            messages = _with_system(
+                [
+                    *prepared.messages,
+                    Message(role="assistant", content=output.text),
+                    Message(role="user", content=ask),
+                ],
+                principles,
+            )
             output = merge_cost(output, await generate(messages, config))
         return output
 

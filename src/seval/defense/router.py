@@ -93,6 +93,18 @@ def category_profiles(
     return ids, dims, featurize(texts)
 
 
+def _idf_weighted(profiles: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Weight profile features by how few categories share them, then re-normalise: words every
+    category's text uses ("how", "online", 的) must not decide between two categories."""
+    n = profiles.shape[0]
+    df = np.bincount(profiles.indices, minlength=profiles.shape[1])
+    idf = np.log((1 + n) / (1 + df)).astype(np.float32)
+    m = sparse.csr_matrix(profiles.multiply(idf[None, :]))
+    norms = np.sqrt(m.multiply(m).sum(axis=1)).A1
+    norms[norms == 0] = 1.0
+    return sparse.csr_matrix(m.multiply(1.0 / norms[:, None]))
+
+
 class NgramRouter:
     """The shipped router: dimension head + category profiles."""
 
@@ -118,6 +130,7 @@ class NgramRouter:
             self.cat_dims = [self.taxonomy.dimension_of(c).id for c in self.cat_ids]
         else:  # a taxonomy with other categories than the trained profiles: build them from its texts
             self.cat_ids, self.cat_dims, self.profiles = category_profiles(self.taxonomy)
+        self.profiles = _idf_weighted(self.profiles)
         digest = hashlib.sha256(weights.tobytes() + bias.tobytes() + "|".join(classes).encode())
         self.id = f"ngram-router@{digest.hexdigest()[:10]}"
 
@@ -149,8 +162,8 @@ class NgramRouter:
         weights, bias = arrays["weights"].astype(np.float32), arrays["bias"].astype(np.float32)
         return cls(classes, weights, bias, taxonomy, profiles=profiles)
 
-    def probabilities(self, texts: list[str]) -> npt.NDArray[np.float32]:
-        x = featurize(texts)
+    def probabilities(self, texts: list[str], x: sparse.csr_matrix | None = None) -> npt.NDArray[np.float32]:
+        x = featurize(texts) if x is None else x
         logits = np.asarray(x @ self.weights.T) + self.bias
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
@@ -159,13 +172,13 @@ class NgramRouter:
 
     def route(self, text: str) -> Route:
         lang = "zh" if is_chinese(text) else "en"
-        p = self.probabilities([text])[0]
+        x = featurize([text])  # once: the dimension head and the category match share it
+        p = self.probabilities([text], x)[0]
         probs = {c: round(float(v), 4) for c, v in zip(self.classes, p, strict=True)}
         order = np.argsort(-p)
         dims = [self.classes[i] for i in order if self.classes[i] != NONE and p[i] >= self.threshold]
         risks: list[str] = []
         if dims:
-            x = featurize([text])
             sims = np.asarray((self.profiles @ x.T).todense()).ravel()
             for dim in dims[: self.max_risks]:
                 members = [i for i, d in enumerate(self.cat_dims) if d == dim]
