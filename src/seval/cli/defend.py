@@ -107,7 +107,7 @@ def route_command(
     prepared = defense.prepare([Message(role="user", content=prompt)])
     system = next((m.content for m in prepared.messages if m.role == "system"), "")
     if json_out:
-        payload = {"defense": defense.id, "lang": route.lang, "risks": list(route.risks)}
+        payload: dict[str, object] = {"defense": defense.id, "lang": route.lang, "risks": list(route.risks)}
         payload |= {"probs": route.probs, "system_prompt": system}
         print(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())
         return
