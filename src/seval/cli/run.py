@@ -127,3 +127,4 @@ def run(
             "[yellow]stopped: the run budget is spent; re-run with a larger budget to continue[/yellow]"
         )
     out_console.print(f"run: {result.run_dir}")
+    console.print(f"[dim]report: seval report {result.run_dir} --out report.html[/dim]", highlight=False)
