@@ -68,6 +68,45 @@ DEFENSE_BENIGN_PER_LANG = 24
 PROXY_HOST = "127.0.0.1"
 PROXY_PORT = 8089
 
+# === test generation (seval.generate, S-Eval's Mt) ===============================================
+# Prompts per (risk, language) when --per-risk is not given.
+GEN_PER_RISK = 10
+# `--risks all` means every risk category (level 2): S-Eval's unit of generation and reporting.
+GEN_ALL_RISKS_LEVEL = 2
+# Few-shot examples shown per call (sampled anew per call from the risk's examples, with the seed).
+GEN_FEW_SHOT = 4
+# Sampling: diverse but not incoherent. A small base model needs the lower end of creative settings.
+GEN_TEMPERATURE = 0.9
+GEN_TOP_P = 0.95
+GEN_SEED = 0
+# Chat mode: prompts asked for per call, and the token budget of one answer.
+GEN_CHAT_BATCH = 10
+GEN_CHAT_MAX_TOKENS = 1500
+# List mode: tokens one continuation may use (a few one-line items), and the stop that ends the list.
+GEN_LIST_MAX_TOKENS = 90
+GEN_LIST_STOPS: tuple[str, ...] = ("\n\n",)
+# List mode: a continued item longer than this (characters) is rambling, not a prompt.
+GEN_LIST_MAX_ITEM_CHARS = {"en": 300, "zh": 150}
+# List mode: start each call's item with a request opener (prompts.OPENERS) so the model writes one.
+GEN_LIST_OPENERS = True
+# Calls allowed per (risk, language) cell: MIN_CALLS plus this many per prompt still missing. A cell
+# also gives up after BARREN_CALLS calls in a row without one usable prompt (a generator answering
+# garbage is reported, not asked forever).
+GEN_CALLS_PER_PROMPT = {"list": 1.0, "chat": 0.3}
+GEN_MIN_CALLS = 3
+GEN_BARREN_CALLS = 5
+# Retries of a call that failed transiently (server down, timeout, 429), with exponential backoff.
+GEN_MAX_RETRIES = 3
+GEN_BACKOFF_S = 1.0
+# Cells generated at once, at most (and never more than the generator's own max_concurrency).
+GEN_MAX_PARALLEL_CELLS = 8
+# Translation pairing: token budget, sampling, attempts per prompt, and example pairs shown to a base
+# model in its parallel-text document.
+GEN_TRANSLATE_MAX_TOKENS = 300
+GEN_TRANSLATE_TEMPERATURE = 0.0
+GEN_TRANSLATE_ATTEMPTS = 2
+GEN_TRANSLATE_FEW_SHOT = 3
+
 # === test selection (seval.select) ===============================================================
 # --- strategies ------------------------------------------------------------------------------------
 SELECT_STRATEGIES: tuple[str, ...] = ("quality", "dedup", "diversity", "difficulty")

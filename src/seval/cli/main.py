@@ -24,6 +24,7 @@ def _register() -> None:
     from seval.cli.critic import critic_app, critique
     from seval.cli.data import data_app
     from seval.cli.defend import defend_app
+    from seval.cli.generate import generate_app
     from seval.cli.report import compare, report
     from seval.cli.run import run
     from seval.cli.runs import runs_app
@@ -41,6 +42,7 @@ def _register() -> None:
     app.add_typer(runs_app, name="runs")
     app.add_typer(critic_app, name="critic")
     app.add_typer(defend_app, name="defend")
+    app.add_typer(generate_app, name="generate")
 
 
 @app.command("version")

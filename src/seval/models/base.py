@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 import re
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -53,6 +53,21 @@ class ChatModel(abc.ABC):
     def describe(self) -> dict[str, Any]:
         """Identity for run metadata: provider, model, endpoint; never a key."""
         return {"id": self.id}
+
+
+@runtime_checkable
+class CompletionModel(Protocol):
+    """A model that also takes raw text and continues it (no chat template, no clean-up).
+
+    Base models are prompted with documents to continue (a numbered list, a parallel text), which a
+    chat call would wrap in a template or a transcript; `seval generate` uses this for its list mode.
+    """
+
+    id: str
+
+    async def complete(self, prompt: str, config: GenerationConfig) -> ModelOutput:
+        """Continue `prompt`; raise TransientModelError (retryable) or ModelError (final)."""
+        ...
 
 
 _THINK_RE = re.compile(r"^\s*<think>(.*?)</think>\s*", re.DOTALL)

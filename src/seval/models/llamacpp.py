@@ -280,6 +280,9 @@ class LlamaCppModel(ChatModel):
         self._sampler: dict[str, Any] = dict(options.extra_body)
         if self.prompt_format == "completion":
             self._sampler.setdefault("repeat_penalty", COMPLETION_REPEAT_PENALTY)
+        # `complete` samples with the run file's options only: the repetition penalty above suits the
+        # transcript answers, but in a list it pushes a model off the topic words every item repeats.
+        self._raw_sampler: dict[str, Any] = dict(options.extra_body)
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seval-llamacpp")
         self._closing = threading.Event()
@@ -319,6 +322,52 @@ class LlamaCppModel(ChatModel):
     def generate_sync(self, messages: list[Message], config: GenerationConfig) -> ModelOutput:
         """Blocking variant for scripts and notebooks; shares the lock with `generate`."""
         return self._generate_sync(messages, config)
+
+    async def complete(self, prompt: str, config: GenerationConfig) -> ModelOutput:
+        """Continue raw text as it is: no chat template, no transcript, no clean-up (`seval generate`'s
+        list mode feeds a base model a document to continue and parses the continuation itself)."""
+        if self._closing.is_set():
+            raise ModelError(f"{self.id}: the model has been closed")
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, self._complete_text_sync, prompt, config)
+        except RuntimeError:  # the executor was shut down by a concurrent close()
+            if self._closing.is_set():
+                raise ModelError(f"{self.id}: the model has been closed") from None
+            raise
+
+    def _complete_text_sync(self, prompt: str, config: GenerationConfig) -> ModelOutput:
+        kwargs: dict[str, Any] = {
+            "max_tokens": config.max_tokens or defaults.LOCAL_MAX_TOKENS,
+            "temperature": config.temperature,
+            "top_p": config.top_p,
+            "seed": DEFAULT_SEED if config.seed is None else config.seed,
+            "stopping_criteria": self._stopping,
+            **self._raw_sampler,
+        }
+        with self._lock:
+            if self._closing.is_set():
+                raise ModelError(f"{self.id}: the model has been closed")
+            started = time.perf_counter()
+            try:
+                out: Any = self._llm.create_completion(prompt, stop=list(config.stop) or None, **kwargs)
+            except ValueError as exc:
+                if "exceed context window" in str(exc):
+                    raise ModelError(
+                        f"{self.id}: the prompt does not fit the context window ({exc})",
+                        hint="raise n_ctx for this target",
+                    ) from None
+                raise ModelError(f"{self.id}: llama.cpp failed: {exc}") from exc
+            latency = time.perf_counter() - started
+        usage = out.get("usage") or {}
+        choice = out["choices"][0]
+        return ModelOutput(
+            text=choice["text"],
+            prompt_tokens=usage.get("prompt_tokens"),
+            completion_tokens=usage.get("completion_tokens"),
+            finish_reason=choice.get("finish_reason"),
+            latency_s=latency,
+        )
 
     def _generate_sync(self, messages: list[Message], config: GenerationConfig) -> ModelOutput:
         kwargs: dict[str, Any] = {

@@ -321,6 +321,10 @@ class OpenAICompatModel(ChatModel):
             top_logprobs=_parse_top_logprobs(choice) if self.options.logprobs else None,
         )
 
+    async def complete(self, prompt: str, config: GenerationConfig) -> ModelOutput:
+        """CompletionModel: raw-text continuation through `/completions` (see `complete_text`)."""
+        return await self.complete_text(prompt, config)
+
     async def stream(self, messages: list[Message], config: GenerationConfig) -> AsyncIterator[str]:
         """Yield content deltas of a streamed (SSE) completion as they arrive.
 

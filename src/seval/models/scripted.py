@@ -194,5 +194,10 @@ class ScriptedModel(ChatModel):
             latency_s=time.perf_counter() - started,
         )
 
+    async def complete(self, prompt: str, config: GenerationConfig) -> ModelOutput:
+        """Raw-text continuation (CompletionModel): the scripted answer for the prompt text itself,
+        with the same counters, injected failures and max_tokens cut as `generate`."""
+        return await self.generate([Message(role="user", content=prompt)], config)
+
     async def aclose(self) -> None:
         self.closed = True
