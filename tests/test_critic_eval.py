@@ -219,6 +219,15 @@ def test_critic_eval_table_and_limit(
     )
     assert code == 0, err
     assert orjson.loads(out)["overall"]["n"] == 3
+    # files as arguments (what a shell glob expands to), together with --data
+    other = write_jsonl(tmp_path / "more.jsonl", list(FIXTURE)[:2])
+    code, out, err = run_cli(
+        monkeypatch, capsys, "critic", "eval", str(data), str(other), "--critic", "rules", "--json"
+    )
+    assert code == 0, err
+    assert orjson.loads(out)["overall"]["n"] == len(FIXTURE) + 2
+    code, _, err = run_cli(monkeypatch, capsys, "critic", "eval", "--critic", "rules")
+    assert code == 2 and "no labeled data" in err
 
 
 class HalfBrokenCritic(Critic):

@@ -44,7 +44,12 @@ def sample_items(items: list[LabeledItem], limit: int | None) -> list[LabeledIte
 
 @critic_app.command("eval")
 def eval_critic(
-    data: list[Path] = typer.Option(..., "--data", "-d", help="labeled JSONL (prompt, response, label)"),
+    files: list[Path] | None = typer.Argument(
+        None, help="labeled JSONL files (also accepted: --data FILE, repeated); a shell glob works here"
+    ),
+    data: list[Path] | None = typer.Option(
+        None, "--data", "-d", help="labeled JSONL (prompt, response, label)"
+    ),
     critic: str = typer.Option(..., "--critic", help="critic name, NAME[:ARG] (see `seval critic list`)"),
     json_out: bool = typer.Option(False, "--json", help="print one JSON object and nothing else"),
     limit: int | None = typer.Option(None, "--limit", "-n", help="evaluate a fixed random sample of N"),
@@ -54,7 +59,10 @@ def eval_critic(
     from seval.critic import load_critic
     from seval.critic.evaluate import evaluate_critic, load_labeled
 
-    items = sample_items(load_labeled(data), limit)
+    paths = [*(files or []), *(data or [])]
+    if not paths:
+        raise SevalError("no labeled data: give JSONL files as arguments or with --data")
+    items = sample_items(load_labeled(paths), limit)
     progress = None if json_out else RichProgress(Console(stderr=True))
     judge = load_critic(critic)
 
