@@ -567,3 +567,17 @@ def test_without_a_shipped_model_the_default_says_how_to_train_one(no_shipped_mo
     with pytest.raises(SevalError, match="no trained local critic") as info:
         load_critic("local")
     assert str(no_shipped_model) in str(info.value)
+
+
+def test_balanced_weights_balance_only_groups_with_enough_of_each_class() -> None:
+    from seval.critic.local.train import MIN_CLASS_ROWS, balanced_weights
+
+    n = MIN_CLASS_ROWS
+    # source a: n safe + n unsafe (balanced); source b: 3n safe + 2 unsafe (kept as it is)
+    sources = ["a"] * (2 * n) + ["b"] * (3 * n + 2)
+    labels = [0] * n + [1] * n + [0] * (3 * n) + [1, 1]
+    w = balanced_weights(sources, labels)
+    a, b = w[: 2 * n], w[2 * n :]
+    assert abs(a.sum() - b.sum()) < 1e-6  # every source weighs the same
+    assert abs(a[:n].sum() - a[n:].sum()) < 1e-6  # classes balanced within a
+    assert abs(b[-1] - b[0]) < 1e-9  # within b, two unsafe rows do not outweigh the rest

@@ -15,7 +15,8 @@ args=(
   --data "$SHARED/s-eval/S-Eval_base_risk_en_small.jsonl.zip:s-eval"
   --data seed
 )
-for f in training/critic/handmade/a/*.jsonl training/critic/handmade/b/*.jsonl; do
+for f in training/critic/handmade/a/*.jsonl training/critic/handmade/b/*.jsonl training/critic/handmade/c/*.jsonl \
+  training/critic/handmade/gemma/*.jsonl; do
   args+=(--data "$f:responses")
 done
 exec "${PYTHON:-.venv/bin/python}" -m seval.cli.main critic train "${args[@]}" --out "$OUT" --cache "$CACHE"

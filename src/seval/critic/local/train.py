@@ -40,6 +40,7 @@ C_CONTENT = 1.0
 C_COMBINE = 1.0
 GUIDED_PREFIX = "seval-handmade"
 MIN_GUIDED = 100
+MIN_CLASS_ROWS = 20
 # The cascade's fast tier settles a case only when it is this sure on the validation folds.
 CASCADE_TARGET_ACCURACY = 0.9
 
@@ -157,11 +158,25 @@ def load_data(files: Sequence[DataFile]) -> TrainingData:
 def balanced_weights(
     sources: Sequence[str], labels: Sequence[int], lang: Sequence[str] | None = None
 ) -> np.ndarray:
-    """Each (source, language) group gets the same total weight, split equally between its two classes."""
+    """Each (source, language) group gets the same total weight, split equally between its two classes
+    when both have at least MIN_CLASS_ROWS rows. A group with only a handful of one class (a model's real
+    answers are mostly safe) keeps its natural mix: balancing it would give those few rows the weight of
+    hundreds and teach the heads their quirks."""
     keys = [(s, lang[i] if lang else "", labels[i]) for i, s in enumerate(sources)]
     counts = Counter(keys)
     groups = Counter((s, lg) for s, lg, _ in counts)
-    w = np.array([1.0 / (counts[k] * groups[(k[0], k[1])]) for k in keys])
+    sizes = Counter((s, lg) for s, lg, _ in keys)
+    smallest: dict[tuple[str, str], int] = {}
+    for (s, lg, c), n in counts.items():
+        smallest[(s, lg)] = min(smallest.get((s, lg), n), n) if groups[(s, lg)] == 2 else 0
+    w = np.array(
+        [
+            1.0 / (counts[k] * groups[(k[0], k[1])])
+            if smallest[(k[0], k[1])] >= MIN_CLASS_ROWS
+            else 1.0 / sizes[(k[0], k[1])]
+            for k in keys
+        ]
+    )
     return w * len(w) / w.sum()
 
 
