@@ -11,7 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from seval.cli.runs import pick_critic, resolve_run
+from seval.cli.runs import resolve_run
+from seval.engine.critique import pick_critic
 from seval.engine.store import RunStore
 from seval.errors import ConfigError, SevalError
 from seval.metrics.compute import MetricsBuilder

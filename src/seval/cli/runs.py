@@ -12,6 +12,7 @@ from rich.table import Table
 
 from seval import defaults
 from seval.cli.render import render_summary
+from seval.engine.critique import pick_critic
 from seval.engine.export import export_run
 from seval.engine.store import RunStore
 from seval.errors import SevalError
@@ -81,31 +82,6 @@ def list_runs(
             "\n".join(c.split("@")[0] for c in r["critics"]),
         )
     Console().print(table)
-
-
-def latest_critic(store: RunStore) -> str | None:
-    """The critic whose verdicts were written last: after `seval critique` it is the new critic, so the
-    summary shows what was just judged rather than whichever id sorts first."""
-    row = store.db.execute(
-        "SELECT critic FROM verdicts GROUP BY critic ORDER BY MAX(created_at) DESC, critic LIMIT 1"
-    ).fetchone()
-    return None if row is None else str(row[0])
-
-
-def pick_critic(store: RunStore, critic: str | None) -> str | None:
-    """A critic id of this run: `critic` may be a full id or a prefix (`rules` for `rules@1a2b...`);
-    None picks the most recently judged critic. None when the run has no verdicts yet."""
-    critics = store.critic_ids()
-    if not critics:
-        return None
-    if critic is None:
-        return latest_critic(store)
-    if critic in critics:
-        return critic
-    matches = [c for c in critics if c.startswith(critic)]
-    if not matches:
-        raise SevalError(f"run has no verdicts of critic '{critic}' (has: {', '.join(critics)})")
-    return matches[0]
 
 
 def print_run_summary(console: Console, path: Path, critic: str | None = None) -> None:

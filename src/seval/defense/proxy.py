@@ -45,7 +45,7 @@ from seval import defaults
 from seval.defense.base import Defense, Prepared
 from seval.errors import SevalError
 from seval.models.base import split_reasoning
-from seval.models.openai_compat import _normalise_base_url
+from seval.models.openai_compat import normalise_base_url
 from seval.records import GenerationConfig, Message, ModelOutput, Role
 
 # --- defaults of the proxy (kept here: only the proxy uses them) -----------------------------------------
@@ -300,7 +300,7 @@ def _add_usage(usage: Any, extra: dict[str, int]) -> dict[str, Any]:
 
 def normalise_upstream(upstream: str) -> URL:
     """The upstream base URL, checked (http(s), no credentials in it: they would reach logs)."""
-    return _normalise_base_url(upstream)
+    return normalise_base_url(upstream)
 
 
 # --- the proxy ---------------------------------------------------------------------------------------

@@ -139,7 +139,7 @@ class OpenAICompatModel(ChatModel):
     ) -> None:
         if not model:
             raise ConfigError(f"{provider}: the model name is empty")
-        url = _normalise_base_url(base_url)
+        url = normalise_base_url(base_url)
         self.provider = provider
         self.model = model
         self.options = options
@@ -469,7 +469,7 @@ class OpenAICompatModel(ChatModel):
 # --- factories (entry points) -------------------------------------------------------------------------
 
 
-def _normalise_base_url(base_url: str) -> URL:
+def normalise_base_url(base_url: str) -> URL:
     raw = base_url.strip().rstrip("/")
     for suffix in ("/chat/completions", "/completions"):
         if raw.endswith(suffix):
@@ -522,11 +522,7 @@ def from_compatible_spec(name: str, options: TargetOptions) -> OpenAICompatModel
     at = name.find("@http")
     if at >= 0:
         model, base_url = name[:at], name[at + 1 :]
-    if (
-        base_url
-        and options.base_url
-        and _normalise_base_url(base_url) != _normalise_base_url(options.base_url)
-    ):
+    if base_url and options.base_url and normalise_base_url(base_url) != normalise_base_url(options.base_url):
         raise ConfigError(
             f"model '{name}' names base URL {base_url} but options.base_url is {options.base_url}",
             hint="give the base URL in one place",

@@ -107,7 +107,7 @@ def evidence_from_rows(rows: Iterable[Mapping[str, Any]]) -> dict[str, Evidence]
 def evidence_from_run(run_dir: Path, critic: str | None = None) -> DifficultyEvidence:
     """Evidence from a stored run: the verdicts of `critic` (an id or its prefix; default the most
     recently judged critic) on every response of the run."""
-    from seval.cli.runs import pick_critic  # the one place that resolves critic prefixes
+    from seval.engine.critique import pick_critic  # the one place that resolves critic prefixes
 
     if not (Path(run_dir) / RunStore.FILENAME).is_file():
         raise DataError(f"{run_dir}: not a run folder (no {RunStore.FILENAME})")

@@ -167,7 +167,7 @@ def balanced_weights(
     groups = Counter((s, lg) for s, lg, _ in counts)
     sizes = Counter((s, lg) for s, lg, _ in keys)
     smallest: dict[tuple[str, str], int] = {}
-    for (s, lg, c), n in counts.items():
+    for (s, lg, _label), n in counts.items():
         smallest[(s, lg)] = min(smallest.get((s, lg), n), n) if groups[(s, lg)] == 2 else 0
     w = np.array(
         [
