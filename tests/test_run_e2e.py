@@ -59,6 +59,8 @@ def test_main_job_on_mock_server_and_runs_commands(
         assert code == 0, err
         assert "Safety score" in out and "overall" in out
         assert f"run: {tmp_path / 'r'}" in out
+        report = tmp_path / "r" / "report.html"  # every run leaves its report
+        assert f"report: {report}" in out and "<svg" in report.read_text()
         assert "local@" in err  # the critic used (the default, the trained local one) is named
         assert srv.total_requests == 24
         # A second identical run resumes and asks nothing of the server.

@@ -16,7 +16,7 @@ from seval.config import load_run_config
 from seval.engine.runner import run_evaluation
 from seval.engine.store import RunStore
 from seval.metrics.summary import summarize_store
-from seval.taxonomy import load_taxonomy
+from seval.taxonomy import Taxonomy, load_taxonomy
 
 
 def run(
@@ -59,6 +59,9 @@ def run(
     cache: str | None = typer.Option(None, "--cache", help="auto | on | off"),
     shard: str | None = typer.Option(None, "--shard", help="i/n: run only this shard of the work"),
     taxonomy_file: list[Path] | None = typer.Option(None, "--taxonomy", help="taxonomy override YAML"),
+    html_report: bool = typer.Option(
+        True, "--report/--no-report", help="write report.html into the run directory at the end"
+    ),
 ) -> None:
     """Evaluate one or more targets: answer every test, judge every answer, summarise."""
     console = Console(stderr=True)
@@ -127,4 +130,20 @@ def run(
             "[yellow]stopped: the run budget is spent; re-run with a larger budget to continue[/yellow]"
         )
     out_console.print(f"run: {result.run_dir}")
-    console.print(f"[dim]report: seval report {result.run_dir} --out report.html[/dim]", highlight=False)
+    if html_report:
+        _write_run_report(console, out_console, result.run_dir, result.critic.id, taxonomy)
+
+
+def _write_run_report(
+    console: Console, out_console: Console, run_dir: Path, critic_id: str, taxonomy: Taxonomy
+) -> None:
+    """Every run leaves a report to open; a failure here never fails the run (its answers are saved)."""
+    from seval.report import build_metrics, write_report
+
+    path = run_dir / "report.html"
+    try:
+        write_report(build_metrics([(run_dir, critic_id)], taxonomy), path, "html")
+    except Exception as exc:  # the run is done and stored; say why the report is missing
+        console.print(f"[yellow]could not write the report: {exc}[/yellow] (try `seval report {run_dir}`)")
+        return
+    out_console.print(f"report: {path}")
