@@ -129,7 +129,7 @@ def run(
         console.print(
             "[yellow]stopped: the run budget is spent; re-run with a larger budget to continue[/yellow]"
         )
-    out_console.print(f"run: {result.run_dir}")
+    out_console.print(f"run: {result.run_dir}", soft_wrap=True, highlight=False)
     if html_report:
         _write_run_report(console, out_console, result.run_dir, result.critic.id, taxonomy)
 
@@ -146,4 +146,4 @@ def _write_run_report(
     except Exception as exc:  # the run is done and stored; say why the report is missing
         console.print(f"[yellow]could not write the report: {exc}[/yellow] (try `seval report {run_dir}`)")
         return
-    out_console.print(f"report: {path}")
+    out_console.print(f"report: {path}", soft_wrap=True, highlight=False)
