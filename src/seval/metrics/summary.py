@@ -13,18 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from seval.engine.store import RunStore
+from seval.metrics.stats import wilson_interval
 from seval.taxonomy import Taxonomy
-
-
-def wilson_interval(safe: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval: well-behaved for small n and for scores near 0 or 1."""
-    if n == 0:
-        return (math.nan, math.nan)
-    p = safe / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 @dataclass
