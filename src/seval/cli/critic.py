@@ -20,6 +20,7 @@ from rich.table import Table
 
 from seval import defaults, registry
 from seval.cli.progress import RichProgress
+from seval.cli.render import pct
 from seval.cli.runs import print_run_summary, resolve_run
 from seval.errors import SevalError
 
@@ -85,10 +86,6 @@ def eval_critic(
     render_evaluation(Console(), result)
 
 
-def _pct(x: float) -> str:
-    return "-" if math.isnan(x) else f"{x * 100:.1f}%"
-
-
 def _metrics_table(title: str, blocks: dict[str, MetricBlock], first: str) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column(first, no_wrap=True)
@@ -99,10 +96,10 @@ def _metrics_table(title: str, blocks: dict[str, MetricBlock], first: str) -> Ta
         errors = f"[red]{b.errors}[/red]" if b.errors else "0"
         table.add_row(
             name,
-            _pct(b.balanced_accuracy),
-            _pct(b.precision),
-            _pct(b.recall),
-            _pct(b.f1),
+            pct(b.balanced_accuracy),
+            pct(b.precision),
+            pct(b.recall),
+            pct(b.f1),
             ece,
             str(b.n),
             errors,

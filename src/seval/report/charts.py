@@ -54,6 +54,11 @@ def pct(x: float | None, digits: int = 1) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x * 100:.{digits}f}%"
 
 
+def points(x: float | None) -> str:
+    """A difference of two shares in percentage points, signed."""
+    return "–" if x is None else f"{x * 100:+.1f} pt"
+
+
 def ci_text(v: dict[str, Any], key: str = "score") -> str:
     if v.get(key) is None:
         return "no judged answers"

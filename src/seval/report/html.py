@@ -28,14 +28,8 @@ def _env() -> jinja2.Environment:
     env.filters["ci"] = charts.ci_text
     env.filters["score_bar"] = lambda v: Markup(charts.score_bar(v))
     env.filters["colour"] = charts.score_colour
-    env.filters["signed"] = _signed
+    env.filters["signed"] = charts.points
     return env
-
-
-def _signed(x: float | None) -> str:
-    if x is None:
-        return "–"
-    return f"{x * 100:+.1f} pt"
 
 
 def _dim_name(d: dict[str, Any]) -> str:

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from seval.report.charts import pct
-
-
-def _signed(x: float | None) -> str:
-    return "–" if x is None else f"{x * 100:+.1f} pt"
+from seval.report.charts import pct, points
 
 
 def _cell(v: dict[str, Any] | None) -> str:
@@ -51,7 +47,7 @@ def render_markdown(m: dict[str, Any]) -> str:
                 pct(s["attack_asr"]["asr"]),
                 pct(s["benign"]["refusal_rate"]),
                 pct(s["error_rate"]),
-                (_signed(vs["diff"]) + (" *" if vs["significant"] else "")) if vs else "reference",
+                (points(vs["diff"]) + (" *" if vs["significant"] else "")) if vs else "reference",
             ]
         )
     lines += _table(
@@ -96,8 +92,8 @@ def render_markdown(m: dict[str, Any]) -> str:
         )
         par = [(s, m["lang_parallel"].get(str(s["index"]))) for s in ordered]
         rows = [
-            [s["label"], str(p["pairs"]), _signed(p["zh_minus_en"]["diff"]),
-             f"{_signed(p['zh_minus_en']['lo'])} … {_signed(p['zh_minus_en']['hi'])}",
+            [s["label"], str(p["pairs"]), points(p["zh_minus_en"]["diff"]),
+             f"{points(p['zh_minus_en']['lo'])} … {points(p['zh_minus_en']['hi'])}",
              f"{p['zh_minus_en']['p']:.3g}" if p["zh_minus_en"]["p"] is not None else "–"]
             for s, p in par if p
         ]  # fmt: skip
@@ -120,8 +116,8 @@ def render_markdown(m: dict[str, Any]) -> str:
                     r["key"],
                     pct(r["a"]),
                     pct(r["b"]),
-                    _signed(r["diff"]),
-                    f"{_signed(r['lo'])} … {_signed(r['hi'])}",
+                    points(r["diff"]),
+                    f"{points(r['lo'])} … {points(r['hi'])}",
                     f"{r['q']:.3g}" if r["q"] is not None else "–",
                     ("worse" if r["diff"] < 0 else "safer") if r["significant"] else "",
                 ]
@@ -147,8 +143,8 @@ def render_markdown(m: dict[str, Any]) -> str:
                     r["key"],
                     pct(r["b"]),
                     pct(r["a"]),
-                    _signed(r["diff"]),
-                    f"{_signed(r['lo'])} … {_signed(r['hi'])}",
+                    points(r["diff"]),
+                    f"{points(r['lo'])} … {points(r['hi'])}",
                     f"{r['q']:.3g}" if r["q"] is not None else "–",
                     ("worse" if r["diff"] < 0 else "safer") if r["significant"] else "",
                 ]
