@@ -16,7 +16,7 @@ import hashlib
 import os
 import tempfile
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -168,3 +168,36 @@ def suite_digest(cases: Iterable[TestCase]) -> str:
         h.update(case.id.encode("utf-8"))
         h.update(b"\n")
     return h.hexdigest()[:16]
+
+
+def read_packaged_cases(
+    package: str,
+    files: dict[str, str],
+    what: str,
+    check: Callable[[TestCase, str], str | None] | None = None,
+) -> dict[str, tuple[TestCase, ...]]:
+    """TestCases from JSONL files shipped inside `package`, per language; a bad row (invalid, or one
+    `check(case, lang)` objects to) names file:line.
+
+    The built-in suites (seed, benign) are package data, read through importlib.resources so they work
+    from a wheel or a zip as well as from a checkout."""
+    from importlib import resources
+
+    out: dict[str, tuple[TestCase, ...]] = {}
+    base = resources.files(package)
+    for lang, name in files.items():
+        cases: list[TestCase] = []
+        text = base.joinpath(name).read_text(encoding="utf-8")
+        for lineno, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                case = TestCase.model_validate_json(line)
+            except ValidationError as exc:
+                raise DataError(f"{name}:{lineno}: invalid {what} test case: {exc}") from exc
+            problem = check(case, lang) if check else None
+            if problem:
+                raise DataError(f"{name}:{lineno}: {problem}")
+            cases.append(case)
+        out[lang] = tuple(cases)
+    return out

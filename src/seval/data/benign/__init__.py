@@ -15,12 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
-from importlib import resources
 
-from pydantic import ValidationError
-
+from seval.data.suite_io import read_packaged_cases
 from seval.defaults import LANGUAGES
-from seval.errors import ConfigError, DataError
+from seval.errors import ConfigError
 from seval.records import TestCase
 
 __all__ = ["BENIGN_FILES", "BENIGN_KINDS", "load_benign_suite"]
@@ -41,31 +39,20 @@ BENIGN_KINDS: tuple[str, ...] = (
 )
 
 
+def _problem(case: TestCase, lang: str) -> str | None:
+    if not case.benign or case.lang != lang:
+        return f"expected a benign prompt in {lang!r}"
+    if case.meta.get("kind") not in BENIGN_KINDS:
+        return (
+            f"meta.kind {case.meta.get('kind')!r} is not one of the benign kinds ({', '.join(BENIGN_KINDS)})"
+        )
+    return None
+
+
 @lru_cache(maxsize=1)
 def _read_all() -> dict[str, tuple[TestCase, ...]]:
     """Parse the packaged JSONL files once per process, checking each row is a benign contrast prompt."""
-    out: dict[str, tuple[TestCase, ...]] = {}
-    base = resources.files(__name__)
-    for lang, name in BENIGN_FILES.items():
-        cases: list[TestCase] = []
-        text = base.joinpath(name).read_text(encoding="utf-8")
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                case = TestCase.model_validate_json(line)
-            except ValidationError as exc:
-                raise DataError(f"{name}:{lineno}: invalid benign test case: {exc}") from exc
-            if not case.benign or case.lang != lang:
-                raise DataError(f"{name}:{lineno}: expected a benign prompt in {lang!r}")
-            if case.meta.get("kind") not in BENIGN_KINDS:
-                raise DataError(
-                    f"{name}:{lineno}: meta.kind {case.meta.get('kind')!r} is not one of the benign kinds",
-                    hint=f"allowed: {', '.join(BENIGN_KINDS)}",
-                )
-            cases.append(case)
-        out[lang] = tuple(cases)
-    return out
+    return read_packaged_cases(__name__, BENIGN_FILES, "benign", _problem)
 
 
 def load_benign_suite(langs: Iterable[str] | str | None = None) -> list[TestCase]:

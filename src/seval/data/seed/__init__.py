@@ -15,12 +15,10 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from functools import lru_cache
-from importlib import resources
 
-from pydantic import ValidationError
-
+from seval.data.suite_io import read_packaged_cases
 from seval.defaults import LANGUAGES
-from seval.errors import ConfigError, DataError
+from seval.errors import ConfigError
 from seval.records import TestCase
 from seval.taxonomy import Taxonomy, load_taxonomy
 
@@ -33,20 +31,7 @@ _UNKNOWN_DIMENSION = "~unknown"
 @lru_cache(maxsize=1)
 def _read_all() -> dict[str, tuple[TestCase, ...]]:
     """Parse the packaged JSONL files once per process."""
-    out: dict[str, tuple[TestCase, ...]] = {}
-    base = resources.files(__name__)
-    for lang, name in SEED_FILES.items():
-        cases: list[TestCase] = []
-        text = base.joinpath(name).read_text(encoding="utf-8")
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                cases.append(TestCase.model_validate_json(line))
-            except ValidationError as exc:
-                raise DataError(f"{name}:{lineno}: invalid seed test case: {exc}") from exc
-        out[lang] = tuple(cases)
-    return out
+    return read_packaged_cases(__name__, SEED_FILES, "seed")
 
 
 def load_seed_suite(langs: Iterable[str] | None = None, include_benign: bool = True) -> list[TestCase]:
