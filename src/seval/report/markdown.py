@@ -13,6 +13,15 @@ def _cell(v: dict[str, Any] | None) -> str:
     return f"{pct(v['score'])} [{pct(v['lo'])}, {pct(v['hi'])}] n={v['n']}"
 
 
+def _difference_row(r: dict[str, Any], *, swap: bool = False) -> list[str]:
+    """One row of a comparison table; `swap` shows the second system's score first (without → with)."""
+    first, second = (r["b"], r["a"]) if swap else (r["a"], r["b"])
+    verdict = ("worse" if r["diff"] < 0 else "safer") if r["significant"] else ""
+    q = f"{r['q']:.3g}" if r["q"] is not None else "–"
+    ci = f"{points(r['lo'])} … {points(r['hi'])}"
+    return [r["facet"], r["key"], pct(first), pct(second), points(r["diff"]), ci, q, verdict]
+
+
 def _table(head: list[str], rows: list[list[str]]) -> list[str]:
     def esc(x: str) -> str:
         return x.replace("|", "\\|").replace("\n", " ")
@@ -110,19 +119,7 @@ def render_markdown(m: dict[str, Any]) -> str:
         lines += [f"## {systems[str(c['a'])]['label']} vs {systems[str(c['b'])]['label']}", ""]
         lines += _table(
             ["facet", "key", "a", "b", "a − b", "95% CI", "q", ""],
-            [
-                [
-                    r["facet"],
-                    r["key"],
-                    pct(r["a"]),
-                    pct(r["b"]),
-                    points(r["diff"]),
-                    f"{points(r['lo'])} … {points(r['hi'])}",
-                    f"{r['q']:.3g}" if r["q"] is not None else "–",
-                    ("worse" if r["diff"] < 0 else "safer") if r["significant"] else "",
-                ]
-                for r in c["rows"]
-            ],
+            [_difference_row(r) for r in c["rows"]],
         )
     for d in m.get("defenses", []):
         base = systems[str(d["base"])]
@@ -137,19 +134,7 @@ def render_markdown(m: dict[str, Any]) -> str:
         lines.append("")
         lines += _table(
             ["facet", "key", "without", "with", "difference", "95% CI", "q", ""],
-            [
-                [
-                    r["facet"],
-                    r["key"],
-                    pct(r["b"]),
-                    pct(r["a"]),
-                    points(r["diff"]),
-                    f"{points(r['lo'])} … {points(r['hi'])}",
-                    f"{r['q']:.3g}" if r["q"] is not None else "–",
-                    ("worse" if r["diff"] < 0 else "safer") if r["significant"] else "",
-                ]
-                for r in d["comparison"]["rows"]
-            ],
+            [_difference_row(r, swap=True) for r in d["comparison"]["rows"]],
         )
     agreement = m.get("agreement")
     if agreement:
