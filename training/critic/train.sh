@@ -15,8 +15,9 @@ args=(
   --data "$SHARED/s-eval/S-Eval_base_risk_en_small.jsonl.zip:s-eval"
   --data seed
 )
-for f in training/critic/handmade/a/*.jsonl training/critic/handmade/b/*.jsonl training/critic/handmade/c/*.jsonl \
-  training/critic/handmade/gemma/*.jsonl; do
+# Every hand-written or hand-labeled set (training/critic/handmade/*/), in byte order of the path.
+export LC_ALL=C
+for f in training/critic/handmade/*/*.jsonl; do
   args+=(--data "$f:responses")
 done
 exec "${PYTHON:-.venv/bin/python}" -m seval.cli.main critic train "${args[@]}" --out "$OUT" --cache "$CACHE"
