@@ -25,6 +25,7 @@ import pytest
 from seval.critic import load_critic
 from seval.critic.base import JudgeItem, label_for
 from seval.critic.local.critic import LocalCritic, LocalFastCritic, Mode
+from seval.critic.local.crossval import cross_source
 from seval.critic.local.embed import Encoder
 from seval.critic.local.model import (
     ACCURATE_FILE,
@@ -35,7 +36,7 @@ from seval.critic.local.model import (
 )
 from seval.critic.local.train import DataFile, train
 from seval.critic.refusal import is_chinese
-from seval.errors import SevalError
+from seval.errors import DataError, SevalError
 from seval.records import Response, TestCase, Verdict
 from seval.testing import run_cli
 
@@ -581,3 +582,78 @@ def test_balanced_weights_balance_only_groups_with_enough_of_each_class() -> Non
     assert abs(a.sum() - b.sum()) < 1e-6  # every source weighs the same
     assert abs(a[:n].sum() - a[n:].sum()) < 1e-6  # classes balanced within a
     assert abs(b[-1] - b[0]) < 1e-9  # within b, two unsafe rows do not outweigh the rest
+
+
+# --- cross-source validation ----------------------------------------------------------------------
+
+
+def _split(trained: Trained, tmp_path: Path) -> tuple[list[DataFile], list[dict[str, Any]]]:
+    """The fixture's rows as two sources (alternate rows), plus a third holding source B's rows with
+    every label flipped."""
+    a = [{**r, "source": "seval-a"} for r in trained.rows[0::2]]
+    b = [{**r, "source": "seval-b"} for r in trained.rows[1::2]]
+    flipped = [
+        {**r, "source": "seval-flipped", "label": "safe" if r["label"] == "unsafe" else "unsafe"} for r in b
+    ]
+    files = [
+        DataFile(write_jsonl(tmp_path / "a.jsonl", a), "responses"),
+        DataFile(write_jsonl(tmp_path / "b.jsonl", b), "responses"),
+        DataFile(write_jsonl(tmp_path / "flipped.jsonl", flipped), "responses"),
+        DataFile(trained.prompts, "prompts"),
+    ]
+    return files, a
+
+
+def test_a_held_out_source_is_measured_per_language(trained: Trained, tmp_path: Path) -> None:
+    files, a = _split(trained, tmp_path)
+    # Without the flipped copy, B teaches what A tests: the fixture is easy, so A scores well.
+    out = cross_source(
+        [f for f in files if "flipped" not in f.path.name],
+        encoder=Encoder(trained.cache),
+        hold_out=["seval-a"],
+        log=lambda _m: None,
+    )
+    assert list(out["sources"]) == ["seval-a"]
+    for lang in ("en", "zh"):
+        r = out["sources"]["seval-a"][lang]
+        assert r["n"] == sum(1 for row in a if row["lang"] == lang)
+        assert r["unsafe"] == sum(1 for row in a if row["lang"] == lang and row["label"] == "unsafe")
+        assert r["cascade"] >= 0.75, r
+        assert 0.0 <= r["to_accurate"] <= 1.0
+    assert out["pooled"]["en"]["n"] + out["pooled"]["zh"]["n"] == len(a)
+
+
+def test_what_is_held_out_is_not_trained_on(trained: Trained, tmp_path: Path) -> None:
+    """B's texts with flipped labels, held out, are judged by a critic that learned B's true labels:
+    nearly every verdict is 'wrong'. Had the flipped rows been in training they would cancel B's."""
+    files, _ = _split(trained, tmp_path)
+    out = cross_source(files, encoder=Encoder(trained.cache), hold_out=["seval-flipped"], log=lambda _m: None)
+    for lang in ("en", "zh"):
+        assert out["sources"]["seval-flipped"][lang]["cascade"] <= 0.25
+
+
+def test_by_default_each_of_our_sources_is_held_out_in_turn(trained: Trained, tmp_path: Path) -> None:
+    files, _ = _split(trained, tmp_path)
+    out = cross_source(files[:2] + files[3:], encoder=Encoder(trained.cache), log=lambda _m: None)
+    assert sorted(out["sources"]) == ["seval-a", "seval-b"]
+
+
+def test_an_unknown_source_is_a_clear_error(trained: Trained, tmp_path: Path) -> None:
+    files, _ = _split(trained, tmp_path)
+    with pytest.raises(DataError, match=r"seval-nope.*sources: seval-a, seval-b, seval-flipped"):
+        cross_source(files, encoder=Encoder(trained.cache), hold_out=["seval-nope"], log=lambda _m: None)
+
+
+def test_cli_crossval_prints_json(
+    trained: Trained, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files, _ = _split(trained, tmp_path)
+    code, out, err = run_cli(
+        monkeypatch, capsys, "critic", "crossval", "--data", str(files[0].path),
+        "--data", str(files[1].path), "--data", f"{trained.prompts}:prompts",
+        "--hold-out", "seval-b", "--cache", str(trained.cache), "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    result = orjson.loads(out)
+    assert set(result["sources"]["seval-b"]) == {"en", "zh"}
+    assert {"fast", "accurate", "cascade", "cascade_auc"} <= set(result["sources"]["seval-b"]["en"])

@@ -262,3 +262,55 @@ def train_critic(
         f"wrote {out}: cascade band ({casc['low']:.3f}, {casc['high']:.3f}), "
         f"{casc['settled_by_fast_on_validation']:.0%} settled by the fast tier on validation folds"
     )
+
+
+@critic_app.command("crossval")
+def crossval_critic(
+    data: list[str] = typer.Option(
+        ..., "--data", "-d", help="PATH[:responses|prompts|s-eval] or `seed`; repeat for each file"
+    ),
+    hold_out: list[str] = typer.Option(
+        [], "--hold-out", help="source to hold out (repeatable); default: each of our own labeled sets"
+    ),
+    cache: Path | None = typer.Option(None, "--cache", help="cache sentence embeddings here between runs"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object and nothing else"),
+) -> None:
+    """Cross-source validation: for each held-out source, train the local critic on all the other data
+    and measure it on that source (balanced accuracy at 0.5 per language, fast / accurate / cascade)."""
+    from seval.critic.local.crossval import cross_source
+    from seval.critic.local.embed import Encoder
+    from seval.critic.local.train import DataFile
+
+    console = Console(stderr=True)
+    files = [f for f in (_data_file(d) for d in data) if isinstance(f, DataFile)]
+    result = cross_source(
+        files,
+        encoder=Encoder(cache),
+        hold_out=hold_out,
+        log=lambda msg: console.print(f"[dim]{msg}[/dim]"),
+    )
+    if as_json:
+        typer.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+        return
+    table = Table(title=f"cross-source balanced accuracy (threshold {result['threshold']})")
+    for col in ("held-out source", "lang", "n", "unsafe", "fast", "accurate", "cascade", "AUC"):
+        table.add_column(col, justify="left" if col in ("held-out source", "lang") else "right")
+
+    def cell(v: float | None) -> str:
+        return "–" if v is None else f"{v:.3f}"
+
+    for source, per_lang in result["sources"].items():
+        for lg, r in per_lang.items():
+            table.add_row(
+                source,
+                lg,
+                str(r["n"]),
+                str(r["unsafe"]),
+                cell(r["fast"]),
+                cell(r["accurate"]),
+                cell(r["cascade"]),
+                cell(r["cascade_auc"]),
+            )
+    for lg, r in result["pooled"].items():
+        table.add_row("pooled", lg, str(r["n"]), "", "", "", cell(r["balanced_accuracy"]), cell(r["auc"]))
+    Console().print(table)

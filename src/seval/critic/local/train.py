@@ -305,6 +305,39 @@ class TrainResult:
     report: dict[str, Any]
 
 
+@dataclass
+class Tiers:
+    """Both fitted tiers and the cascade band, before they are packed into a LocalModel."""
+
+    fast: FastTier
+    accurate: AccurateTier
+    low: float
+    high: float
+    settled: float  # share of validation-fold items the fast tier settles alone
+
+
+def fit_tiers(
+    pairs: Sequence[Pair],
+    prompts: Sequence[PromptRow],
+    feats: Features,
+    encoder: Encoder,
+    log: Callable[[str], None] = print,
+) -> Tiers:
+    """Every head, in the order their inputs need them; shared by training and cross-source validation."""
+    log("embedding prompts for the request head ...")
+    request = fit_request_head(prompts, encoder)
+    log("fitting the fast tier ...")
+    # Out-of-fold fast-tier logits: an input of the combiner and the evidence for the cascade band.
+    y = np.array([p.label for p in pairs])
+    oof_fast = fast_oof_logits(pairs, feats.cues)
+    accurate = fit_accurate(pairs, feats, request, oof_fast)
+    low, high = choose_cascade(sigmoid(oof_fast), y)
+    fast = fit_fast(pairs, feats.cues)
+    oof_p = sigmoid(oof_fast)
+    settled = float(np.mean((oof_p <= low) | (oof_p >= high)))
+    return Tiers(fast, accurate, low, high, settled)
+
+
 def train(
     files: Sequence[DataFile],
     *,
@@ -315,18 +348,10 @@ def train(
     data = load_data(files)
     pairs, prompts = data.pairs, data.prompts
     log(f"training data: {len(pairs)} labeled responses, {len(prompts)} labeled prompts")
-    log("embedding prompts for the request head ...")
-    request = fit_request_head(prompts, encoder)
     log("embedding responses ...")
     feats = featurize(pairs, encoder)
-    log("fitting the fast tier ...")
-    # Out-of-fold fast-tier logits: an input of the combiner and the evidence for the cascade band.
-    y = np.array([p.label for p in pairs])
-    oof_fast = fast_oof_logits(pairs, feats.cues)
-    accurate = fit_accurate(pairs, feats, request, oof_fast)
-    low, high = choose_cascade(sigmoid(oof_fast), y)
-    fast = fit_fast(pairs, feats.cues)
-    settled = float(np.mean((sigmoid(oof_fast) <= low) | (sigmoid(oof_fast) >= high)))
+    tiers = fit_tiers(pairs, prompts, feats, encoder, log)
+    fast, accurate, low, high, settled = tiers.fast, tiers.accurate, tiers.low, tiers.high, tiers.settled
     manifest = {
         "format": 1,
         "features": {
