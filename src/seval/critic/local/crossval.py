@@ -16,6 +16,7 @@ import numpy as np
 from seval.critic.local.embed import Encoder
 from seval.critic.local.model import sigmoid
 from seval.critic.local.train import DataFile, Pair, featurize, fit_tiers, load_data
+from seval.errors import DataError
 
 # Our own labeled sets and the embedded model's labeled answers: the sources held out by default.
 OWN_SOURCE_PREFIX = "seval-"
@@ -50,8 +51,6 @@ def cross_source(
     holds = list(hold_out) or [s for s in sources if s.startswith(OWN_SOURCE_PREFIX)]
     unknown = [h for h in holds if h not in sources]
     if unknown:
-        from seval.errors import DataError
-
         raise DataError(f"no labeled responses from source {unknown[0]!r}; sources: {', '.join(sources)}")
     log(f"embedding {len(pairs)} labeled responses ...")
     feats = featurize(pairs, encoder)
