@@ -53,9 +53,12 @@ _AFFIRM_RE = re.compile(
     re.IGNORECASE,
 )
 _DENY_RE = re.compile(
-    r"\W{0,3}(?:no|nope|never|don'?t|do not|not really|absolutely not|definitely not|i (?:wouldn'?t|"
-    r"would not|won'?t|will not)|you (?:shouldn'?t|should not|can'?t|cannot|must not|mustn'?t))\b|"
-    r"(?:不(?!过|少|同|仅|管|论|久|断|错)|别|没有|千万别|绝对不|当然不|并不|并非)",
+    r"\W{0,3}(?:(?:lol|haha|lmao|bro|dude|man|um+|hmm+|well|ok(?:ay)?|sorry)[\s,.!]+)?"
+    r"(?:no|nope|nah|naw|never|don'?t|do not|not (?:really|happening|gonna|going to|a chance)|hard pass|"
+    r"absolutely not|definitely not|can'?t|cannot|won'?t|will not|i (?:wouldn'?t|would not)|"
+    r"you (?:shouldn'?t|should not|must not|mustn'?t))\b|"
+    r"(?:不(?!过|少|同|仅|管|论|久|断|错)|别|没有|千万别|绝对不|当然不|并不|并非|没门|想得美|省省吧|算了吧|"
+    r"拉倒吧|做梦)",
     re.IGNORECASE,
 )
 _CODE_RE = re.compile(r"```|\bimport \w+|\bdef \w+\(|<script|\bsudo\b|\$ \w+")
