@@ -56,7 +56,7 @@ _DENY_RE = re.compile(
     r"\W{0,3}(?:(?:lol|haha|lmao|bro|dude|man|um+|hmm+|well|ok(?:ay)?|sorry)[\s,.!]+)?"
     r"(?:no|nope|nah|naw|never|don'?t|do not|not (?:really|happening|gonna|going to|a chance)|hard pass|"
     r"absolutely not|definitely not|can'?t|cannot|won'?t|will not|i (?:wouldn'?t|would not)|"
-    r"you (?:shouldn'?t|should not|must not|mustn'?t))\b|"
+    r"you (?:can'?t|cannot|shouldn'?t|should not|must not|mustn'?t))\b|"
     r"(?:不(?!过|少|同|仅|管|论|久|断|错)|别|没有|千万别|绝对不|当然不|并不|并非|没门|想得美|省省吧|算了吧|"
     r"拉倒吧|做梦)",
     re.IGNORECASE,
