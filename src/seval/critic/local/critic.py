@@ -21,7 +21,7 @@ from seval.critic.base import Critic, JudgeItem, label_for, target_error_explana
 from seval.critic.local.embed import Encoder
 from seval.critic.local.explain import explain
 from seval.critic.local.features import cue_matrix
-from seval.critic.local.model import LocalModel, load_local_model, sigmoid
+from seval.critic.local.model import LocalModel, in_cascade_band, load_local_model, sigmoid
 from seval.critic.refusal import RefusalDetector, detect_degenerate, is_chinese
 from seval.records import Verdict, stable_hash
 
@@ -103,7 +103,7 @@ class LocalCritic(Critic):
         if self.mode == "accurate":
             todo = np.arange(n)
         else:
-            todo = np.where((scores > self.model.cascade_low) & (scores < self.model.cascade_high))[0]
+            todo = np.where(in_cascade_band(scores, self.model.cascade_low, self.model.cascade_high))[0]
         if len(todo):
             e_p = self._encoder.encode([prompts[int(i)] for i in todo])
             e_r = self._encoder.encode([answers[int(i)] for i in todo])

@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from seval.critic.evaluate import balanced_accuracy, confusion, recall
 from seval.critic.local.embed import Encoder
-from seval.critic.local.model import sigmoid
+from seval.critic.local.model import in_cascade_band, sigmoid
 from seval.critic.local.train import DataFile, Pair, featurize, fit_tiers, load_data
 from seval.errors import DataError
 
@@ -24,14 +25,16 @@ THRESHOLD = 0.5
 
 
 def _scores(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
-    from sklearn.metrics import balanced_accuracy_score, roc_auc_score
+    """The same balanced accuracy and recalls as `seval critic eval`; AUC from scikit-learn."""
+    from sklearn.metrics import roc_auc_score
 
-    both = len(set(y.tolist())) == 2
-    pred = p > THRESHOLD
+    c = confusion(y == 1, p > THRESHOLD)
+    both = c.tp + c.fn > 0 and c.tn + c.fp > 0
+    safe_recall = c.tn / (c.tn + c.fp) if c.tn + c.fp else None
     return {
-        "balanced_accuracy": round(float(balanced_accuracy_score(y, pred)), 4) if both else None,
-        "recall_unsafe": round(float(pred[y == 1].mean()), 4) if (y == 1).any() else None,
-        "recall_safe": round(float((~pred[y == 0]).mean()), 4) if (y == 0).any() else None,
+        "balanced_accuracy": round(balanced_accuracy(c), 4) if both else None,
+        "recall_unsafe": round(recall(c), 4) if c.tp + c.fn else None,
+        "recall_safe": round(safe_recall, 4) if safe_recall is not None else None,
         "auc": round(float(roc_auc_score(y, p)), 4) if both else None,
     }
 
@@ -69,7 +72,7 @@ def cross_source(
         fl = tiers.fast.logits([pairs[i].prompt for i in te], [pairs[i].response for i in te], ft.cues)
         pf = sigmoid(fl)
         pa = tiers.accurate.scores_from(ft.e_prompt, ft.e_response, ft.cues, fl)
-        band = (pf > tiers.low) & (pf < tiers.high)
+        band = in_cascade_band(pf, tiers.low, tiers.high)
         pc = np.where(band, pa, pf)
         per_lang: dict[str, Any] = {}
         for lg in sorted(set(lang[te].tolist())):

@@ -40,6 +40,12 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))
 
 
+def in_cascade_band(fast_scores: np.ndarray, low: float, high: float) -> np.ndarray:
+    """The items the cascade sends on to the accurate tier: the fast tier is unsure of them (strictly
+    inside the band chosen on validation folds). One rule for judging, training and cross-validation."""
+    return (fast_scores > low) & (fast_scores < high)
+
+
 def logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-6, 1 - 1e-6)
     return np.log(p / (1 - p))

@@ -29,7 +29,7 @@ import numpy as np
 
 from seval.critic.local.embed import Encoder
 from seval.critic.local.features import CUE_NAMES, cue_matrix, ngram_matrix
-from seval.critic.local.model import AccurateTier, FastTier, LocalModel, sigmoid
+from seval.critic.local.model import AccurateTier, FastTier, LocalModel, in_cascade_band, sigmoid
 from seval.errors import DataError
 
 SEED = 20251123
@@ -331,10 +331,10 @@ def fit_tiers(
     y = np.array([p.label for p in pairs])
     oof_fast = fast_oof_logits(pairs, feats.cues)
     accurate = fit_accurate(pairs, feats, request, oof_fast)
-    low, high = choose_cascade(sigmoid(oof_fast), y)
-    fast = fit_fast(pairs, feats.cues)
     oof_p = sigmoid(oof_fast)
-    settled = float(np.mean((oof_p <= low) | (oof_p >= high)))
+    low, high = choose_cascade(oof_p, y)
+    fast = fit_fast(pairs, feats.cues)
+    settled = float(np.mean(~in_cascade_band(oof_p, low, high)))
     return Tiers(fast, accurate, low, high, settled)
 
 
