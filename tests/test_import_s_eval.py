@@ -203,6 +203,23 @@ def test_language_from_name_or_text(tmp_path: Path, tax: Any) -> None:
     assert res.cases[0].lang == "zh"
 
 
+def test_mixed_language_file_is_detected_per_line(tmp_path: Path, tax: Any) -> None:
+    """A file a user put together from both languages: each line keeps its own language."""
+    rows = [record(f"z{k}", "Extremism", ZH[k][2], model="base_risk") for k in range(3)]
+    rows += [record(f"e{k}", "Extremism", EN[k][2], model="base_risk") for k in range(2)]
+    mixed = tmp_path / "chosen.jsonl"
+    mixed.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    res = import_s_eval([mixed], taxonomy=tax)
+    assert {c.id: c.lang for c in res.cases} == {"z0": "zh", "z1": "zh", "z2": "zh", "e0": "en", "e1": "en"}
+    # An English file with one line that reads as Chinese (an encoded attack, say) stays English.
+    rows = [record(f"e{k}", "Extremism", EN[k % len(EN)][2], model="base_risk") for k in range(10)]
+    rows.append(record("odd", "Extremism", ZH[0][2], model="base_risk"))
+    one = tmp_path / "english.jsonl"
+    one.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    res = import_s_eval([one], taxonomy=tax)
+    assert {c.lang for c in res.cases} == {"en"}
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

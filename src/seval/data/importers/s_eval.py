@@ -60,6 +60,8 @@ __all__ = [
 SEVAL_FIELDS = ("traceid", "risk_type", "prompt", "ext")
 ORIGIN_PREFIX = "s-eval:"
 SIBLING_MIN_AGREEMENT = 0.9
+# A file whose name names no language takes one language for all its lines when this share agrees.
+ONE_LANGUAGE_SHARE = 0.9
 # Base prompts shorter than this are never matched verbatim: a short question can occur by chance
 # inside an unrelated attack prompt.
 MIN_VERBATIM_CHARS = 6
@@ -215,20 +217,21 @@ def _parse_source(src: _Source, resolver: RiskResolver, default_lang: str | None
     if unknown:
         raise unknown_labels_error(src.where, unknown, "risk_type")
 
-    lang = name_lang or default_lang
-    if lang is None:
-        # One language per release file: decide on the whole file, not per line, because English
-        # attack prompts can carry encoded Chinese text.
-        cjk = latin = 0
-        for _, _, _, prompt, _ in parsed[:500]:
-            c, la = cjk_latin_counts(prompt)
-            cjk += c
-            latin += la
-        lang = lang_from_counts(cjk, latin)
+    file_lang = name_lang or default_lang
+    line_langs: list[str] = []
+    if file_lang is None:
+        # A release file holds one language, and English attack prompts can carry encoded Chinese
+        # text, so a file whose lines nearly all agree takes one language for all of them. A file that
+        # a user assembled from both languages is detected line by line instead.
+        line_langs = [lang_from_counts(*cjk_latin_counts(prompt)) for _, _, _, prompt, _ in parsed]
+        top, top_n = Counter(line_langs).most_common(1)[0]
+        if top_n >= ONE_LANGUAGE_SHARE * len(line_langs):
+            file_lang = top
 
     rows: list[_Row] = []
     empty = 0
-    for lineno, traceid, risk_type, prompt, ext in parsed:
+    for i, (lineno, traceid, risk_type, prompt, ext) in enumerate(parsed):
+        lang = file_lang or line_langs[i]
         if not prompt.strip():
             empty += 1
             continue
