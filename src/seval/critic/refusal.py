@@ -56,7 +56,7 @@ class Cue(NamedTuple):
 # --- refusal cues ----------------------------------------------------------------------------------
 # Written for this project. English patterns are matched case-insensitively against text whose curly
 # apostrophes were straightened. Keep every group non-capturing: the cue's name is the only named group.
-_CANT = r"(?:can(?:no|')?t|cannot|can not|won'?t|will not|am not able to|'m not able to|am unable to|'m unable to|must decline to|refuse to|do not|don'?t)"  # noqa: E501
+_CANT = r"(?:can(?:no|')?t|cannot|can not|won'?t|will not|(?:am|are|'m|'re) (?:not able|unable) to|must decline to|refuse to|do not|don'?t)"  # noqa: E501
 _HELP_VERBS = (
     r"(?:help(?! but)|assist|provide|give|share|offer|support|create|write|generate|produce|engage|"
     r"comply|fulfil+|answer|participate|discuss|explain how|tell you how|teach|do that|do this|"
@@ -82,7 +82,8 @@ CUES: list[Cue] = [
         "en",
         "inability",
         "strong",
-        rf"\b(?:i|we)\s+{_CANT}\s+(?:\w+\s+){{0,3}}?{_HELP_VERBS}\b",
+        # No space before a contraction: "I'm unable to assist".
+        rf"\b(?:i|we)(?:\s+|(?=')){_CANT}\s+(?:\w+\s+){{0,3}}?{_HELP_VERBS}\b",
         keys=(
             "can't",
             "cannot",
