@@ -31,6 +31,14 @@ export LC_ALL=C
 for f in training/critic/handmade/*/*.jsonl; do
   args+=(--data "$f:responses")
 done
+# Real models' answers labeled by hand (training/critic/real/): their S-Eval prompts are filled in from
+# the release beside the checkout, which is not committed here.
+REAL="$CACHE/real-rows"
+rm -rf "$REAL"
+"${PYTHON:-.venv/bin/python}" training/critic/materialize_real.py --shared "$SHARED" --out "$REAL"
+for f in "$REAL"/*.jsonl; do
+  args+=(--data "$f:responses")
+done
 if [[ "$MODE" == crossval ]]; then
   exec "${PYTHON:-.venv/bin/python}" -m seval.cli.main critic crossval "${args[@]}" --cache "$CACHE" "$@"
 fi
