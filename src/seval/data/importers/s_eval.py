@@ -40,8 +40,7 @@ import orjson
 from seval.data.importers._common import (
     RiskResolver,
     TaxonomyLike,
-    cjk_latin_counts,
-    lang_from_counts,
+    detect_lang,
     load_default_taxonomy,
     unknown_labels_error,
 )
@@ -223,7 +222,7 @@ def _parse_source(src: _Source, resolver: RiskResolver, default_lang: str | None
         # A release file holds one language, and English attack prompts can carry encoded Chinese
         # text, so a file whose lines nearly all agree takes one language for all of them. A file that
         # a user assembled from both languages is detected line by line instead.
-        line_langs = [lang_from_counts(*cjk_latin_counts(prompt)) for _, _, _, prompt, _ in parsed]
+        line_langs = [detect_lang(prompt) for _, _, _, prompt, _ in parsed]
         top, top_n = Counter(line_langs).most_common(1)[0]
         if top_n >= ONE_LANGUAGE_SHARE * len(line_langs):
             file_lang = top
