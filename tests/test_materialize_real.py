@@ -33,6 +33,7 @@ def shared(tmp_path: Path) -> Path:
     with zipfile.ZipFile(root / "s-eval" / "S-Eval_x_en.jsonl.zip", "w") as zf:
         zf.writestr("S-Eval_x_en.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
         zf.writestr("__MACOSX/._S-Eval_x_en.jsonl", "junk")
+    (root / "s-eval" / "S-Eval_broken_en.jsonl.zip").write_bytes(b"not a zip")
     return root
 
 
@@ -58,6 +59,7 @@ def test_prompts_are_filled_in_from_the_release(script: ModuleType, shared: Path
         (_row(s_eval={"file": "S-Eval_x_en.jsonl.zip", "traceid": "t9"}), "traceid t9 not in"),
         (_row(s_eval={"file": "S-Eval_missing.jsonl.zip", "traceid": "t1"}), "not found"),
         (_row(), "no prompt and no s_eval reference"),
+        (_row(s_eval={"file": "S-Eval_broken_en.jsonl.zip", "traceid": "t1"}), "not a valid zip archive"),
     ],
 )
 def test_bad_rows_say_what_is_wrong(

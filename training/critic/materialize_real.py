@@ -12,24 +12,30 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import zipfile
 from pathlib import Path
+
+from seval.data.importers.s_eval import iter_jsonl_sources
+from seval.errors import DataError
 
 HERE = Path(__file__).resolve().parent
 
 
 def release_prompts(shared: Path, file_name: str, cache: dict[str, dict[str, str]]) -> dict[str, str]:
-    """traceid -> prompt of one S-Eval release file (a .jsonl.zip)."""
+    """traceid -> prompt of one S-Eval release file, read the way `seval data import` reads it."""
     if file_name not in cache:
         path = shared / "s-eval" / file_name
         if not path.is_file():
             raise SystemExit(f"materialize_real: {path} not found (the S-Eval release, see shared/data)")
-        with zipfile.ZipFile(path) as zf:
-            members = [n for n in zf.namelist() if n.endswith(".jsonl") and not n.startswith("__MACOSX")]
-            if len(members) != 1:
-                raise SystemExit(f"materialize_real: {path} holds {len(members)} .jsonl files, expected 1")
-            text = zf.read(members[0]).decode("utf-8")
-        cache[file_name] = {r["traceid"]: r["prompt"] for r in map(json.loads, text.splitlines()) if r}
+        prompts: dict[str, str] = {}
+        try:
+            for src in iter_jsonl_sources(path):
+                for line in src.data.decode("utf-8-sig").splitlines():
+                    if line.strip():
+                        row = json.loads(line)
+                        prompts[row["traceid"]] = row["prompt"]
+        except DataError as exc:
+            raise SystemExit(f"materialize_real: {exc}") from None
+        cache[file_name] = prompts
     return cache[file_name]
 
 
